@@ -1,0 +1,282 @@
+//! Turning untrusted JSON into a valid record: parse each field by its metadata, apply the
+//! generic checks every field type has, then the entity's own rules (`crate::rules`).
+//! Checks that need the database (uniqueness, references) are the service's job.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value as Json};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::error::FieldErrors;
+use crate::schema::{EntityDef, FieldDef, FieldType};
+use crate::value::{Record, Value, parse_date, parse_timestamp};
+
+/// What the rules need to know about "now".
+#[derive(Debug, Clone, Copy)]
+pub struct WriteContext {
+    pub now: OffsetDateTime,
+    pub today: Date,
+    /// ISO 3166 region used for phone numbers written without a country code.
+    pub default_region: &'static str,
+}
+
+/// The outcome of validating a write: the full record after the change and the names of
+/// the fields the caller set explicitly.
+#[derive(Debug, Clone)]
+pub struct PreparedWrite {
+    pub after: Record,
+    pub explicit: BTreeSet<String>,
+}
+
+/// Validate a create (`before` is None) or a partial update of `before`.
+pub fn prepare_write(
+    entity: &EntityDef,
+    before: Option<&Record>,
+    input: &Map<String, Json>,
+    ctx: &WriteContext,
+) -> Result<PreparedWrite, FieldErrors> {
+    let mut errors = FieldErrors::new();
+    let mut after = before.cloned().unwrap_or_default();
+    let mut explicit = BTreeSet::new();
+    let region = region_for(entity, before, input, ctx);
+
+    for (name, raw) in input {
+        let Some(field) = entity.field(name).filter(|f| !f.hidden) else {
+            errors.push(name.clone(), "unknown_field", format!("{} has no field `{name}`", entity.label));
+            continue;
+        };
+        if !field.is_writable() {
+            errors.push(name.clone(), "read_only", format!("`{name}` is set by the system and cannot be written"));
+            continue;
+        }
+        match parse_value(field, raw).and_then(|v| normalize_value(field, v, &region)) {
+            Ok(v) => {
+                after.set(name.clone(), v);
+                explicit.insert(name.clone());
+            }
+            Err((code, message)) => errors.push(name.clone(), code, message),
+        }
+    }
+
+    for field in &entity.fields {
+        if !field.required || !field.is_writable() {
+            continue;
+        }
+        let touched = before.is_none() || explicit.contains(&field.name);
+        if touched && after.get(&field.name).is_null() && !errors.has(&field.name) && !crate::rules::has_default(entity, &field.name) {
+            errors.push(field.name.clone(), "required", format!("{} is required", field.label));
+        }
+    }
+
+    crate::rules::apply(entity, before, &mut after, &explicit, ctx, &mut errors);
+    errors.into_result()?;
+    Ok(PreparedWrite { after, explicit })
+}
+
+type Rejection = (&'static str, String);
+
+fn wrong_type(field: &FieldDef, expected: &str) -> Rejection {
+    ("wrong_type", format!("{} must be {expected}", field.label))
+}
+
+/// Decode one JSON value by the field's type. Empty strings mean "no value".
+pub fn parse_value(field: &FieldDef, raw: &Json) -> Result<Value, Rejection> {
+    if raw.is_null() {
+        return Ok(Value::Null);
+    }
+    match field.ty {
+        FieldType::Text
+        | FieldType::LongText
+        | FieldType::Email
+        | FieldType::Phone
+        | FieldType::Url
+        | FieldType::Select
+        | FieldType::Currency => {
+            let s = raw.as_str().ok_or_else(|| wrong_type(field, "a string"))?;
+            let s = s.trim();
+            if s.is_empty() { Ok(Value::Null) } else { Ok(Value::Text(s.to_string())) }
+        }
+        FieldType::Integer | FieldType::Money | FieldType::Percent => match raw.as_i64() {
+            Some(i) => Ok(Value::Int(i)),
+            None if raw.is_number() => Err((
+                "wrong_type",
+                if field.ty == FieldType::Money {
+                    format!("{} must be a whole number of minor units (cents), not {raw}", field.label)
+                } else {
+                    format!("{} must be a whole number", field.label)
+                },
+            )),
+            None => Err(wrong_type(field, "an integer")),
+        },
+        FieldType::Boolean => raw.as_bool().map(Value::Bool).ok_or_else(|| wrong_type(field, "true or false")),
+        FieldType::Date => {
+            let s = raw.as_str().ok_or_else(|| wrong_type(field, "a date string (YYYY-MM-DD)"))?;
+            if s.trim().is_empty() {
+                return Ok(Value::Null);
+            }
+            parse_date(s.trim())
+                .map(Value::Date)
+                .ok_or_else(|| ("invalid_date", format!("{} must be a date as YYYY-MM-DD", field.label)))
+        }
+        FieldType::Timestamp => {
+            let s = raw.as_str().ok_or_else(|| wrong_type(field, "an RFC 3339 date-time string"))?;
+            if s.trim().is_empty() {
+                return Ok(Value::Null);
+            }
+            parse_timestamp(s.trim())
+                .map(Value::Timestamp)
+                .ok_or_else(|| ("invalid_datetime", format!("{} must be an RFC 3339 date-time, e.g. 2026-03-01T09:00:00Z", field.label)))
+        }
+        FieldType::Id | FieldType::Reference => {
+            let s = raw.as_str().ok_or_else(|| wrong_type(field, "a UUID string"))?;
+            if s.trim().is_empty() {
+                return Ok(Value::Null);
+            }
+            Uuid::parse_str(s.trim())
+                .map(Value::Uuid)
+                .map_err(|_| ("invalid_id", format!("{} must be a UUID", field.label)))
+        }
+    }
+}
+
+/// The checks and normal forms every field of a type gets, whatever its entity.
+pub fn normalize_value(field: &FieldDef, value: Value, region: &str) -> Result<Value, Rejection> {
+    let Value::Text(s) = value else {
+        if let Value::Int(i) = value {
+            if let Some(min) = field.min.filter(|m| i < *m) {
+                return Err(("too_small", format!("{} must be at least {min}", field.label)));
+            }
+            if let Some(max) = field.max.filter(|m| i > *m) {
+                return Err(("too_large", format!("{} must be at most {max}", field.label)));
+            }
+        }
+        return Ok(value);
+    };
+    // PostgreSQL cannot store NUL in text, and no CRM value needs it.
+    if s.contains('\0') {
+        return Err(("invalid_characters", format!("{} must not contain NUL characters", field.label)));
+    }
+    if let Some(max) = field.max_length {
+        let n = s.chars().count();
+        if n > max {
+            return Err(("too_long", format!("{} must be at most {max} characters (got {n})", field.label)));
+        }
+    }
+    let s = match field.ty {
+        FieldType::Email => normalize_email(&s).ok_or_else(|| ("invalid_email", format!("{} must be a valid email address", field.label)))?,
+        FieldType::Phone => normalize_phone(&s, region).ok_or_else(|| {
+            (
+                "invalid_phone",
+                format!("{} must be a valid phone number; add the country code (+1 415 555 0100) if it is not in {region}", field.label),
+            )
+        })?,
+        FieldType::Url => normalize_url(&s).ok_or_else(|| ("invalid_url", format!("{} must be a valid http(s) URL", field.label)))?,
+        FieldType::Select => match field.options.iter().find(|o| o.value.eq_ignore_ascii_case(&s)) {
+            Some(o) => o.value.clone(),
+            None => {
+                let allowed: Vec<&str> = field.options.iter().map(|o| o.value.as_str()).collect();
+                return Err(("invalid_option", format!("{} must be one of: {}", field.label, allowed.join(", "))));
+            }
+        },
+        FieldType::Currency => {
+            let up = s.to_ascii_uppercase();
+            if up.len() != 3 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(("invalid_currency", format!("{} must be a three-letter ISO 4217 code such as USD", field.label)));
+            }
+            up
+        }
+        _ => s,
+    };
+    Ok(Value::Text(s))
+}
+
+/// Emails are compared and stored lowercased: every mail system treats them that way.
+pub fn normalize_email(s: &str) -> Option<String> {
+    let lower = s.to_lowercase();
+    if lower.len() <= 254 && email_address::EmailAddress::is_valid(&lower) && lower.contains('.') {
+        Some(lower)
+    } else {
+        None
+    }
+}
+
+/// Parse a phone number and render it as E.164; numbers without a `+` use `region`.
+pub fn normalize_phone(s: &str, region: &str) -> Option<String> {
+    let id: Option<phonenumber::country::Id> = region.parse().ok();
+    let number = phonenumber::parse(id, s).ok()?;
+    if !phonenumber::is_valid(&number) {
+        return None;
+    }
+    Some(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// Accept `acme.com` as `https://acme.com`, as every CRM does; insist on http(s) and a host.
+pub fn normalize_url(s: &str) -> Option<String> {
+    if s.chars().any(char::is_whitespace) {
+        return None;
+    }
+    let candidate = if s.contains("://") { s.to_string() } else { format!("https://{s}") };
+    let url = url::Url::parse(&candidate).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?;
+    if !host.contains('.') && host != "localhost" {
+        return None;
+    }
+    Some(url.to_string())
+}
+
+/// The region for phone numbers: the record's two-letter country, else the configured default.
+fn region_for(entity: &EntityDef, before: Option<&Record>, input: &Map<String, Json>, ctx: &WriteContext) -> String {
+    if entity.field("country").is_none() {
+        return ctx.default_region.to_string();
+    }
+    let country = input
+        .get("country")
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .or_else(|| before.and_then(|b| b.text("country")).map(str::to_string));
+    match country {
+        Some(c) if c.trim().len() == 2 => {
+            let up = c.trim().to_ascii_uppercase();
+            if up.parse::<phonenumber::country::Id>().is_ok() { up } else { ctx.default_region.to_string() }
+        }
+        _ => ctx.default_region.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_are_normalised_to_e164() {
+        assert_eq!(normalize_phone("(415) 555-2671", "US").as_deref(), Some("+14155552671"));
+        assert_eq!(normalize_phone("+49 30 901820", "US").as_deref(), Some("+4930901820"));
+        assert_eq!(normalize_phone("030 901820", "DE").as_deref(), Some("+4930901820"));
+    }
+
+    #[test]
+    fn unparseable_phone_numbers_are_rejected() {
+        assert_eq!(normalize_phone("call me maybe", "US"), None);
+        assert_eq!(normalize_phone("123", "US"), None);
+    }
+
+    #[test]
+    fn urls_without_scheme_get_https_and_junk_is_rejected() {
+        assert_eq!(normalize_url("acme.com").as_deref(), Some("https://acme.com/"));
+        assert_eq!(normalize_url("http://acme.com/about").as_deref(), Some("http://acme.com/about"));
+        assert_eq!(normalize_url("javascript:alert(1)"), None);
+        assert_eq!(normalize_url("not a url"), None);
+        assert_eq!(normalize_url("ftp://acme.com"), None);
+    }
+
+    #[test]
+    fn emails_are_lowercased_and_checked() {
+        assert_eq!(normalize_email("John.Smith@Acme.COM").as_deref(), Some("john.smith@acme.com"));
+        assert_eq!(normalize_email("john@"), None);
+        assert_eq!(normalize_email("john smith@acme.com"), None);
+    }
+}
