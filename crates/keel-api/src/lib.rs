@@ -1,14 +1,4 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Keel's HTTP surface (axum): authenticate → Actor, decode, call the service, map errors
+//! to RFC 9457 problem+json. Never touches SQL.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub mod openapi;
