@@ -1,14 +1,15 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! Keel's storage: one interface over SQLite and PostgreSQL (sqlx + sea-query). Statements
+//! are built once with sea-query and rendered per backend; the few real dialect
+//! differences (value encoding, full-text search, write locking) live in `db.rs` and
+//! `search.rs`. Nothing above this crate sees SQL.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod auth;
+pub mod changes;
+pub mod db;
+pub mod error;
+pub mod idempotency;
+pub mod records;
+mod search;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use db::{Backend, Db, Tx};
+pub use error::StoreError;

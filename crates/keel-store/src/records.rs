@@ -1,0 +1,292 @@
+//! Generic record storage driven by entity metadata: one implementation of insert,
+//! update, get, list (filters, search, keyset pagination, counts), trash and purge for
+//! every entity, built-in or custom.
+
+use keel_domain::policy::RowScope;
+use keel_domain::query::{Cursor, Filter, ListQuery, Op, Operand, encode_cursor};
+use keel_domain::schema::{EntityDef, FieldType};
+use keel_domain::value::{Record, Value};
+use sea_query::{
+    Alias, Asterisk, Cond, Condition, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+};
+use uuid::Uuid;
+
+use crate::db::{Row, Tx};
+use crate::error::{Result, StoreError};
+use crate::search;
+
+fn col(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+fn table(entity: &EntityDef) -> Alias {
+    Alias::new(entity.name.as_str())
+}
+
+fn decode(entity: &EntityDef, row: &Row) -> Result<Record> {
+    let mut r = Record::new();
+    for f in &entity.fields {
+        r.set(f.name.clone(), row.value(&f.name, f.ty)?);
+    }
+    Ok(r)
+}
+
+fn select_all(entity: &EntityDef) -> SelectStatement {
+    let mut q = Query::select();
+    q.from(table(entity)).columns(entity.fields.iter().map(|f| col(&f.name)));
+    q
+}
+
+fn id_value(tx: &Tx, id: Uuid) -> sea_query::Value {
+    tx.encode(FieldType::Id, &Value::Uuid(id))
+}
+
+pub async fn insert(tx: &mut Tx, entity: &EntityDef, record: &Record) -> Result<()> {
+    insert_many(tx, entity, std::slice::from_ref(record)).await
+}
+
+/// Multi-row insert (the bulk loader sends a few hundred rows per statement).
+pub async fn insert_many(tx: &mut Tx, entity: &EntityDef, records: &[Record]) -> Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let mut q = Query::insert();
+    q.into_table(table(entity)).columns(entity.fields.iter().map(|f| col(&f.name)));
+    for r in records {
+        let values: Vec<SimpleExpr> = entity.fields.iter().map(|f| tx.encode(f.ty, r.get(&f.name)).into()).collect();
+        q.values(values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    }
+    tx.execute(&q).await?;
+    Ok(())
+}
+
+/// Write `changes` to record `id` if its version is still `expected_version`.
+/// Returns false when the version moved on (or the row is gone).
+pub async fn update(tx: &mut Tx, entity: &EntityDef, id: Uuid, expected_version: i64, changes: &[(String, Value)]) -> Result<bool> {
+    if changes.is_empty() {
+        return Ok(true);
+    }
+    let mut values = Vec::with_capacity(changes.len());
+    for (name, v) in changes {
+        let f = entity.field(name).ok_or_else(|| StoreError::Corrupt(format!("unknown field {name}")))?;
+        values.push((col(name), SimpleExpr::from(tx.encode(f.ty, v))));
+    }
+    let mut q = Query::update();
+    q.table(table(entity))
+        .values(values)
+        .and_where(Expr::col(col("id")).eq(id_value(tx, id)))
+        .and_where(Expr::col(col("version")).eq(expected_version));
+    Ok(tx.execute(&q).await? == 1)
+}
+
+/// The record with this id, trashed or not; `None` if absent or outside `scope`.
+pub async fn get(tx: &mut Tx, entity: &EntityDef, id: Uuid, scope: &RowScope) -> Result<Option<Record>> {
+    let mut q = select_all(entity);
+    q.and_where(Expr::col(col("id")).eq(id_value(tx, id)));
+    q.cond_where(scope_condition(tx, entity, scope));
+    match tx.fetch_optional(&q).await? {
+        Some(row) => Ok(Some(decode(entity, &row)?)),
+        None => Ok(None),
+    }
+}
+
+/// Remove a row for good.
+pub async fn purge(tx: &mut Tx, entity: &EntityDef, id: Uuid) -> Result<bool> {
+    let mut q = Query::delete();
+    q.from_table(table(entity)).and_where(Expr::col(col("id")).eq(id_value(tx, id)));
+    Ok(tx.execute(&q).await? == 1)
+}
+
+/// Id of a live record whose `field` equals `value` case-insensitively, other than `except`.
+pub async fn find_duplicate(tx: &mut Tx, entity: &EntityDef, field: &str, value: &str, except: Option<Uuid>) -> Result<Option<Uuid>> {
+    let mut q = Query::select();
+    q.from(table(entity))
+        .column(col("id"))
+        .and_where(Expr::expr(Func::lower(Expr::col(col(field)))).eq(Func::lower(Expr::val(value.to_string()))))
+        .and_where(Expr::col(col("deleted_at")).is_null())
+        .limit(1);
+    if let Some(id) = except {
+        q.and_where(Expr::col(col("id")).ne(id_value(tx, id)));
+    }
+    match tx.fetch_optional(&q).await? {
+        Some(row) => row.uuid("id"),
+        None => Ok(None),
+    }
+}
+
+/// Does a live (not trashed) record with this id exist?
+pub async fn exists_live(tx: &mut Tx, entity: &EntityDef, id: Uuid) -> Result<bool> {
+    let mut q = Query::select();
+    q.from(table(entity))
+        .column(col("id"))
+        .and_where(Expr::col(col("id")).eq(id_value(tx, id)))
+        .and_where(Expr::col(col("deleted_at")).is_null());
+    Ok(tx.fetch_optional(&q).await?.is_some())
+}
+
+/// Ids of records whose reference `field` points at `target` (live ones only if `live`).
+pub async fn referencing_ids(tx: &mut Tx, entity: &EntityDef, field: &str, target: Uuid, live: bool) -> Result<Vec<Uuid>> {
+    let mut q = Query::select();
+    q.from(table(entity)).column(col("id")).and_where(Expr::col(col(field)).eq(id_value(tx, target)));
+    if live {
+        q.and_where(Expr::col(col("deleted_at")).is_null());
+    }
+    let rows = tx.fetch_all(&q).await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    for r in &rows {
+        ids.push(r.uuid("id")?.ok_or_else(|| StoreError::Corrupt(format!("{} row without id", entity.name)))?);
+    }
+    Ok(ids)
+}
+
+/// Records whose reference `field` points at `target`, whole (for the change log).
+pub async fn referencing(tx: &mut Tx, entity: &EntityDef, field: &str, target: Uuid) -> Result<Vec<Record>> {
+    let mut q = select_all(entity);
+    q.and_where(Expr::col(col(field)).eq(id_value(tx, target)));
+    let rows = tx.fetch_all(&q).await?;
+    rows.iter().map(|r| decode(entity, r)).collect()
+}
+
+/// Total number of live rows in an entity's table (used by first-run checks).
+pub async fn count_all(tx: &mut Tx, entity: &EntityDef) -> Result<i64> {
+    let mut q = Query::select();
+    q.from(table(entity)).expr_as(Func::count(Expr::col(Asterisk)), col("n"));
+    let row = tx.fetch_optional(&q).await?;
+    row.map_or(Ok(0), |r| r.i64("n"))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next_cursor: Option<String>,
+    pub total: Option<i64>,
+}
+
+fn scope_condition(tx: &Tx, _entity: &EntityDef, scope: &RowScope) -> Condition {
+    match scope {
+        RowScope::All => Cond::all(),
+        RowScope::OwnedBy(user) => Cond::all().add(Expr::col(col("owner_id")).eq(id_value(tx, *user))),
+    }
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.to_lowercase().chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+fn filter_condition(tx: &Tx, entity: &EntityDef, f: &Filter) -> Result<SimpleExpr> {
+    let field = entity.field(&f.field).ok_or_else(|| StoreError::Corrupt(format!("unknown field {}", f.field)))?;
+    let c = || Expr::col(col(&f.field));
+    let enc = |v: &Value| -> sea_query::Value { tx.encode(field.ty, v) };
+    Ok(match (&f.op, &f.operand) {
+        (Op::IsNull, Operand::Flag(true)) => c().is_null(),
+        (Op::IsNull, Operand::Flag(false)) => c().is_not_null(),
+        (Op::In, Operand::Many(vs)) => c().is_in(vs.iter().map(enc)),
+        (Op::Contains, Operand::One(Value::Text(s))) => {
+            Expr::expr(Func::lower(c())).like(LikeExpr::new(escape_like(s)).escape('\\'))
+        }
+        (Op::Eq, Operand::One(Value::Null)) => c().is_null(),
+        (Op::Ne, Operand::One(Value::Null)) => c().is_not_null(),
+        (Op::Eq, Operand::One(v)) => c().eq(enc(v)),
+        // "is not X" includes records where the field is empty, as CRM users expect.
+        (Op::Ne, Operand::One(v)) => Cond::any().add(c().ne(enc(v))).add(c().is_null()).into(),
+        (Op::Lt, Operand::One(v)) => c().lt(enc(v)),
+        (Op::Lte, Operand::One(v)) => c().lte(enc(v)),
+        (Op::Gt, Operand::One(v)) => c().gt(enc(v)),
+        (Op::Gte, Operand::One(v)) => c().gte(enc(v)),
+        _ => return Err(StoreError::Corrupt(format!("filter {:?} does not fit its operand", f.op))),
+    })
+}
+
+/// Rows after `cursor` in (sort, id) order; NULL sort values come last in both directions.
+fn keyset_condition(tx: &Tx, entity: &EntityDef, query: &ListQuery, cursor: &Cursor) -> Result<Condition> {
+    let sort = &query.sort;
+    let field = entity.field(&sort.field).ok_or_else(|| StoreError::Corrupt(format!("unknown sort {}", sort.field)))?;
+    let id = || Expr::col(col("id"));
+    let c = || Expr::col(col(&sort.field));
+    let cid = id_value(tx, cursor.id);
+    let after_id = if sort.desc { id().lt(cid) } else { id().gt(cid) };
+    if sort.field == "id" {
+        return Ok(Cond::all().add(after_id));
+    }
+    if cursor.value.is_null() {
+        return Ok(Cond::all().add(c().is_null()).add(after_id));
+    }
+    let v = tx.encode(field.ty, &cursor.value);
+    let beyond = if sort.desc { c().lt(v.clone()) } else { c().gt(v.clone()) };
+    let mut any = Cond::any().add(beyond).add(Cond::all().add(c().eq(v)).add(after_id));
+    if sort.nullable {
+        any = any.add(c().is_null());
+    }
+    Ok(any)
+}
+
+/// The WHERE clause shared by a page and its count: trash, scope, filters, search.
+fn where_clause(tx: &Tx, entity: &EntityDef, query: &ListQuery, scope: &RowScope, extra: &[Filter]) -> Result<Option<Condition>> {
+    let mut cond = Cond::all();
+    cond = if query.trashed {
+        cond.add(Expr::col(col("deleted_at")).is_not_null())
+    } else {
+        cond.add(Expr::col(col("deleted_at")).is_null())
+    };
+    cond = cond.add(scope_condition(tx, entity, scope));
+    for f in query.filters.iter().chain(extra) {
+        cond = cond.add(filter_condition(tx, entity, f)?);
+    }
+    if let Some(q) = &query.q {
+        match search::condition(tx.backend(), &entity.name, q) {
+            Some(s) => cond = cond.add(s),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(cond))
+}
+
+/// One page of records plus, on request, the total matching the same conditions.
+pub async fn list(tx: &mut Tx, entity: &EntityDef, query: &ListQuery, scope: &RowScope, extra: &[Filter]) -> Result<Page> {
+    let Some(cond) = where_clause(tx, entity, query, scope, extra)? else {
+        return Ok(Page { records: Vec::new(), next_cursor: None, total: query.count.then_some(0) });
+    };
+
+    let mut q = select_all(entity);
+    q.cond_where(cond.clone());
+    if let Some(cursor) = &query.cursor {
+        q.cond_where(keyset_condition(tx, entity, query, cursor)?);
+    }
+    let order = if query.sort.desc { Order::Desc } else { Order::Asc };
+    if query.sort.field != "id" {
+        if query.sort.nullable {
+            q.order_by_with_nulls(col(&query.sort.field), order.clone(), NullOrdering::Last);
+        } else {
+            q.order_by(col(&query.sort.field), order.clone());
+        }
+    }
+    q.order_by(col("id"), order).limit(u64::from(query.limit) + 1);
+
+    let rows = tx.fetch_all(&q).await?;
+    let mut records = rows.iter().map(|r| decode(entity, r)).collect::<Result<Vec<_>>>()?;
+    let next_cursor = if records.len() > query.limit as usize {
+        records.truncate(query.limit as usize);
+        records.last().and_then(|last| last.id().map(|id| encode_cursor(last.get(&query.sort.field), id)))
+    } else {
+        None
+    };
+
+    let total = if query.count {
+        let mut c = Query::select();
+        c.from(table(entity)).expr_as(Func::count(Expr::col(Asterisk)), col("n")).cond_where(cond);
+        let row = tx.fetch_optional(&c).await?;
+        Some(row.map_or(Ok(0), |r| r.i64("n"))?)
+    } else {
+        None
+    };
+    Ok(Page { records, next_cursor, total })
+}
