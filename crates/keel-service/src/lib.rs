@@ -1,14 +1,85 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Keel's use cases: the one write path. Each verb opens a transaction, asks the policy,
+//! validates, writes the row and appends to the change log before committing. REST
+//! today, GraphQL, sync, imports, workflows and the assistant later all call these.
+
+pub mod auth;
+mod diff;
+pub mod error;
+pub mod records;
+mod refs;
+
+use std::sync::Arc;
+
+use keel_domain::Schema;
+use keel_domain::clock::Clock;
+use keel_domain::policy::Actor;
+use keel_domain::validate::WriteContext;
+use keel_store::Db;
+
+pub use error::ServiceError;
+pub use keel_store::changes::ChangeEntry;
+pub use keel_store::records::Page;
+
+/// Who is asking and which request this is (for the change log and the audit trail).
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    pub request_id: Option<String>,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Region for phone numbers written without a country code.
+    pub default_region: &'static str,
+    /// How long a login session lasts.
+    pub session_ttl: time::Duration,
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self { default_region: "US", session_ttl: time::Duration::days(30) }
+    }
+}
+
+#[derive(Clone)]
+pub struct Service {
+    db: Db,
+    schema: Arc<Schema>,
+    clock: Arc<dyn Clock>,
+    config: ServiceConfig,
+}
+
+impl Service {
+    pub fn new(db: Db, schema: Schema, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
+        Self { db, schema: Arc::new(schema), clock, config }
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn write_context(&self) -> WriteContext {
+        let now = self.clock.now();
+        WriteContext { now, today: now.date(), default_region: self.config.default_region }
+    }
+
+    fn entity(&self, name: &str) -> Result<&keel_domain::EntityDef, ServiceError> {
+        self.schema.entity(name).ok_or(ServiceError::NotFound)
+    }
+
+    /// Is the database reachable? (`/readyz`)
+    pub async fn ready(&self) -> Result<(), ServiceError> {
+        Ok(self.db.ping().await?)
+    }
+
+    /// Change-log entries after `after`, oldest first.
+    pub async fn changes(&self, ctx: &Ctx, after: i64, limit: u32) -> Result<Vec<ChangeEntry>, ServiceError> {
+        keel_domain::policy::can_read_changes(&ctx.actor)?;
+        let mut tx = self.db.read().await?;
+        Ok(keel_store::changes::after(&mut tx, after, limit.clamp(1, 1000)).await?)
     }
 }

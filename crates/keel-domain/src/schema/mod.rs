@@ -274,3 +274,10 @@ impl Schema {
         out
     }
 }
+
+impl EntityDef {
+    /// A record as the API shows it: every visible field, hidden ones (hashes) left out.
+    pub fn public_json(&self, record: &crate::value::Record) -> serde_json::Map<String, serde_json::Value> {
+        self.visible_fields().map(|f| (f.name.clone(), record.get(&f.name).to_json())).collect()
+    }
+}

@@ -1,0 +1,56 @@
+use keel_domain::FieldErrors;
+use keel_domain::policy::Denied;
+use keel_store::StoreError;
+use thiserror::Error;
+
+/// Business outcomes of a use case. The API maps each to one HTTP status.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    #[error("not found")]
+    NotFound,
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    /// The request clashes with the current state (has deals, duplicate, in trash…).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String, details: serde_json::Map<String, serde_json::Value> },
+    #[error("the record changed since version {expected}; it is now at version {current}")]
+    PreconditionFailed { expected: i64, current: i64 },
+    #[error("the database is busy; retry shortly")]
+    Busy,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ServiceError {
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ServiceError::Conflict { code, message: message.into(), details: serde_json::Map::new() }
+    }
+}
+
+impl From<FieldErrors> for ServiceError {
+    fn from(e: FieldErrors) -> Self {
+        ServiceError::Invalid(e)
+    }
+}
+
+impl From<Denied> for ServiceError {
+    fn from(d: Denied) -> Self {
+        ServiceError::Forbidden(d.0)
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // A unique index caught what the pre-check did not (a race): a conflict, not a crash.
+            StoreError::Duplicate(_) => ServiceError::conflict("duplicate", "a record with the same unique value already exists"),
+            StoreError::ForeignKey(_) => ServiceError::conflict("reference_missing", "a referenced record does not exist"),
+            StoreError::Busy(_) => ServiceError::Busy,
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
