@@ -1,4 +1,54 @@
 //! Keel's HTTP surface (axum): authenticate → Actor, decode, call the service, map errors
-//! to RFC 9457 problem+json. Never touches SQL.
+//! to RFC 9457 problem+json. Never touches SQL: everything goes through `keel-service`.
 
+mod context;
+mod error;
+mod extract;
 pub mod openapi;
+mod request_id;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use keel_service::Service;
+use tokio::net::TcpListener;
+
+pub use error::ApiError;
+
+/// Largest request body we accept; more is a 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    /// Mark the session cookie `Secure` (set when Keel is served over HTTPS).
+    pub secure_cookies: bool,
+    openapi: Arc<serde_json::Value>,
+}
+
+impl AppState {
+    pub fn new(service: Service, secure_cookies: bool) -> Self {
+        let openapi = Arc::new(openapi::document(service.schema()));
+        Self { service, secure_cookies, openapi }
+    }
+}
+
+/// The whole application: used by `keel serve` and by the tests alike.
+pub fn app(state: AppState) -> Router {
+    routes::router(state.clone())
+        .layer(axum::middleware::from_fn(request_id::middleware))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves, then finish in-flight requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}

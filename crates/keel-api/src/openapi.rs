@@ -1,1 +1,1738 @@
-//! placeholder
+//! The OpenAPI 3.1 document for Keel's REST API (`/api/openapi.json`) and the offline
+//! docs page that renders it (`/api/docs`).
+//!
+//! The document is generated from the schema metadata (`keel_domain::Schema`), never
+//! written out field by field. Validation, list filters, sorting and the handlers all read
+//! that same metadata, so a field added there (built-in today, custom fields later) shows
+//! up here with the same type, limits, options and access, and the document cannot drift
+//! from what the server accepts. It is built with `serde_json::json!` rather than utoipa
+//! builders because every component is computed at run time from data, which plain JSON
+//! says more directly than typed builders.
+
+use std::collections::BTreeSet;
+
+use keel_domain::query::{DEFAULT_LIMIT, MAX_LIMIT};
+use keel_domain::schema::{Access, EntityDef, FieldDef, FieldType, OnDelete, Schema};
+use serde_json::{Map, Value, json};
+
+const API: &str = "/api/v1";
+const JSON: &str = "application/json";
+const PROBLEM_JSON: &str = "application/problem+json";
+const SESSION_COOKIE: &str = "keel_session";
+/// Most ids one bulk request may name, so one request stays one short transaction.
+const BULK_MAX: usize = 1000;
+const PASSWORD_MIN_LENGTH: usize = 12;
+const TOKEN_NAME_MAX_LENGTH: usize = 100;
+/// The change feed pages larger than record lists: sync clients read it in bulk.
+const CHANGES_DEFAULT_LIMIT: u32 = 100;
+const CHANGES_MAX_LIMIT: u32 = 1000;
+/// Query parameters the list endpoints read themselves; a field with one of these names
+/// can still be filtered as `name[eq]=…`, so it gets no plain equality parameter.
+const RESERVED_PARAMS: &[&str] = &["q", "sort", "limit", "cursor", "count", "trashed"];
+/// Required fields the service fills in when a create leaves them out. The metadata has no
+/// notion of a default value yet, so the few that exist are named here.
+const DEFAULTED_ON_CREATE: &[(&str, &str)] = &[("deals", "stage"), ("users", "role")];
+/// Every field type, for the `/api/v1/schema` description (serialised through serde so the
+/// spelling is the one the metadata endpoint uses).
+const FIELD_TYPES: &[FieldType] = &[
+    FieldType::Id,
+    FieldType::Text,
+    FieldType::LongText,
+    FieldType::Email,
+    FieldType::Phone,
+    FieldType::Url,
+    FieldType::Select,
+    FieldType::Integer,
+    FieldType::Money,
+    FieldType::Currency,
+    FieldType::Percent,
+    FieldType::Boolean,
+    FieldType::Date,
+    FieldType::Timestamp,
+    FieldType::Reference,
+];
+
+/// The OpenAPI 3.1.0 document for every entity in `schema` plus the fixed endpoints
+/// (auth, schema, change feed, health).
+pub fn document(schema: &Schema) -> Value {
+    json!({
+        "openapi": "3.1.0",
+        "info": info(),
+        "servers": [{ "url": "/" }],
+        "tags": tags(schema),
+        "security": [{ "bearer": [] }, { "session": [] }],
+        "paths": paths(schema),
+        "components": {
+            "securitySchemes": security_schemes(),
+            "parameters": parameters(schema),
+            "schemas": schemas(schema),
+        },
+    })
+}
+
+/// The interactive API docs page served at `/api/docs`. Self-contained (inline CSS and
+/// vanilla JS, no CDN or web fonts) because Keel is self-hosted and often air-gapped.
+pub fn docs_html() -> String {
+    DOCS_HTML.to_string()
+}
+
+// ---------------------------------------------------------------------------------------
+// Top level
+
+fn info() -> Value {
+    json!({
+        "title": "Keel API",
+        "version": env!("CARGO_PKG_VERSION"),
+        "description": "The REST API of Keel, the self-hosted CRM. The web app uses exactly this API.\n\n\
+            Authentication: a personal API token as `Authorization: Bearer …` (create one with \
+            POST /api/v1/auth/tokens), or the `keel_session` cookie set by POST /api/v1/auth/login.\n\n\
+            Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code` \
+            and per-field `errors`.\n\n\
+            Lists page by keyset: follow `next_cursor` until it is null. Every record carries a \
+            `version`; GET returns it as `ETag`, and PATCH with `If-Match` refuses stale edits with 412.\n\n\
+            Money is an integer amount of minor units (cents) with an ISO 4217 `currency`. \
+            Timestamps are UTC, RFC 3339.",
+        "license": { "name": "AGPL-3.0-only", "identifier": "AGPL-3.0-only" },
+    })
+}
+
+fn tags(schema: &Schema) -> Vec<Value> {
+    let mut tags: Vec<Value> =
+        schema.entities.values().map(|e| json!({ "name": e.label, "description": format!("{} records and their related lists.", e.label) })).collect();
+    tags.push(json!({ "name": "Auth", "description": "Sign in and out, the current user, personal API tokens." }));
+    tags.push(json!({ "name": "Meta", "description": "Schema metadata and the change feed." }));
+    tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
+    tags
+}
+
+fn security_schemes() -> Value {
+    json!({
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A personal API token, created with POST /api/v1/auth/tokens.",
+        },
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": SESSION_COOKIE,
+            "description": "The session cookie set by POST /api/v1/auth/login (what the web app uses).",
+        },
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Naming
+
+/// `deal_stage` → `DealStage`: component names and operationId parts.
+fn pascal(s: &str) -> String {
+    s.split(['_', '-', ' '])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut chars = w.chars();
+            match chars.next() {
+                Some(first) => first.to_uppercase().chain(chars).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+/// The record component of an entity: its singular in PascalCase (`Company`).
+fn record_name(e: &EntityDef) -> String {
+    pascal(&e.singular)
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn record_ref(e: &EntityDef) -> Value {
+    schema_ref(&record_name(e))
+}
+
+/// The signed-in user as the auth endpoints return it: the `users` record when the
+/// schema has one, so the reference always resolves.
+fn user_schema(schema: &Schema) -> Value {
+    match schema.entity("users") {
+        Some(users) => record_ref(users),
+        None => json!({ "type": "object" }),
+    }
+}
+
+fn lower(s: &str) -> String {
+    s.to_lowercase()
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations
+
+/// An operation under construction. `build` adds the 401 answer to every operation that
+/// needs credentials, so no path can forget it.
+struct Operation {
+    op: Map<String, Value>,
+    params: Vec<Value>,
+    responses: Map<String, Value>,
+    public: bool,
+}
+
+impl Operation {
+    fn new(id: &str, tag: &str, summary: &str) -> Self {
+        let mut op = Map::new();
+        op.insert("operationId".into(), json!(id));
+        op.insert("tags".into(), json!([tag]));
+        op.insert("summary".into(), json!(summary));
+        Self { op, params: Vec::new(), responses: Map::new(), public: false }
+    }
+
+    fn describe(mut self, text: impl Into<String>) -> Self {
+        self.op.insert("description".into(), Value::String(text.into()));
+        self
+    }
+
+    fn param(mut self, p: Value) -> Self {
+        self.params.push(p);
+        self
+    }
+
+    fn params(mut self, ps: impl IntoIterator<Item = Value>) -> Self {
+        self.params.extend(ps);
+        self
+    }
+
+    fn body(mut self, schema: Value) -> Self {
+        self.op.insert("requestBody".into(), json!({ "required": true, "content": { JSON: { "schema": schema } } }));
+        self
+    }
+
+    /// A success answer; `schema` None means no body.
+    fn reply(mut self, status: &str, description: &str, schema: Option<Value>) -> Self {
+        let mut r = Map::new();
+        r.insert("description".into(), json!(description));
+        if let Some(s) = schema {
+            r.insert("content".into(), json!({ JSON: { "schema": s } }));
+        }
+        self.responses.insert(status.into(), Value::Object(r));
+        self
+    }
+
+    fn reply_with(mut self, status: &str, response: Value) -> Self {
+        self.responses.insert(status.into(), response);
+        self
+    }
+
+    fn problem(self, status: &str, description: &str) -> Self {
+        self.reply_with(status, problem_response(description, schema_ref("Problem")))
+    }
+
+    /// No credentials needed (sign-in, probes).
+    fn public(mut self) -> Self {
+        self.public = true;
+        self
+    }
+
+    fn build(mut self) -> Value {
+        if self.public {
+            self.op.insert("security".into(), json!([]));
+        } else {
+            self.responses.entry("401").or_insert_with(|| problem_response("Not signed in: no valid session cookie or bearer token.", schema_ref("Problem")));
+        }
+        if !self.params.is_empty() {
+            self.op.insert("parameters".into(), Value::Array(self.params));
+        }
+        self.op.insert("responses".into(), Value::Object(self.responses));
+        Value::Object(self.op)
+    }
+}
+
+fn problem_response(description: &str, schema: Value) -> Value {
+    json!({ "description": description, "content": { PROBLEM_JSON: { "schema": schema } } })
+}
+
+fn param(name: &str, location: &str, required: bool, schema: Value, description: &str) -> Value {
+    json!({ "name": name, "in": location, "required": required, "schema": schema, "description": description })
+}
+
+fn id_param(e: &EntityDef) -> Value {
+    param("id", "path", true, json!({ "type": "string", "format": "uuid" }), &format!("The {}'s id.", e.singular))
+}
+
+fn add(paths: &mut Map<String, Value>, path: &str, method: &str, op: Value) {
+    let item = paths.entry(path).or_insert_with(|| json!({}));
+    if let Some(obj) = item.as_object_mut() {
+        obj.insert(method.into(), op);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Paths
+
+fn paths(schema: &Schema) -> Map<String, Value> {
+    let mut paths = Map::new();
+    for e in schema.entities.values() {
+        entity_paths(schema, e, &mut paths);
+    }
+    meta_paths(schema, &mut paths);
+    auth_paths(schema, &mut paths);
+    health_paths(&mut paths);
+    paths
+}
+
+fn entity_paths(schema: &Schema, e: &EntityDef, paths: &mut Map<String, Value>) {
+    let base = format!("{API}/{}", e.name);
+    let item = format!("{base}/{{id}}");
+    add(paths, &base, "get", list_operation(e));
+    add(paths, &base, "post", create_operation(e));
+    add(paths, &item, "get", get_operation(e));
+    add(paths, &item, "patch", update_operation(e));
+    add(paths, &item, "delete", delete_operation(schema, e));
+    if e.soft_delete {
+        add(paths, &format!("{item}/restore"), "post", restore_operation(e));
+        add(paths, &format!("{item}/purge"), "post", purge_operation(schema, e));
+    }
+    add(paths, &format!("{base}/bulk/delete"), "post", bulk_delete_operation(e));
+    if e.owned {
+        add(paths, &format!("{base}/bulk/owner"), "post", bulk_owner_operation(e));
+    }
+    for (other, field) in related_lists(schema, e) {
+        add(paths, &format!("{item}/{}", other.name), "get", related_operation(e, other, field));
+    }
+}
+
+/// The related lists of `e`, one per referencing entity. When an entity links to `e`
+/// through several fields (activities → users via `owner_id` and `assigned_to`), the
+/// first field names the list, so every path stays unique.
+fn related_lists<'a>(schema: &'a Schema, e: &EntityDef) -> Vec<(&'a EntityDef, &'a FieldDef)> {
+    let mut seen = BTreeSet::new();
+    schema.referencing(&e.name).into_iter().filter(|(other, _)| seen.insert(other.name.clone())).collect()
+}
+
+/// Entities whose records go with a record of `e` when it is deleted (deals with their
+/// company): deleting such a record needs `cascade=true` while children remain.
+fn cascade_children<'a>(schema: &'a Schema, e: &EntityDef) -> Vec<&'a EntityDef> {
+    schema.entities.values().filter(|other| other.fields.iter().any(|f| references_with(f, &e.name, OnDelete::Cascade))).collect()
+}
+
+/// Fields that keep a record of `e` from being purged while they point at it.
+fn restricting_fields(schema: &Schema, e: &EntityDef) -> Vec<String> {
+    let mut out = Vec::new();
+    for other in schema.entities.values() {
+        for f in other.fields.iter().filter(|f| references_with(f, &e.name, OnDelete::Restrict)) {
+            out.push(format!("{}.{}", other.name, f.name));
+        }
+    }
+    out
+}
+
+fn references_with(f: &FieldDef, target: &str, on_delete: OnDelete) -> bool {
+    f.ty == FieldType::Reference && f.reference.as_deref() == Some(target) && f.on_delete == Some(on_delete)
+}
+
+fn unique_fields(e: &EntityDef) -> Vec<&str> {
+    e.visible_fields().filter(|f| f.unique).map(|f| f.name.as_str()).collect()
+}
+
+fn list_operation(e: &EntityDef) -> Value {
+    Operation::new(&format!("list{}", pascal(&e.name)), &e.label, &format!("List {}", lower(&e.label)))
+        .describe(list_description(e))
+        .params(list_params(e, None))
+        .reply("200", &format!("A page of {}.", lower(&e.label)), Some(schema_ref(&format!("{}Page", record_name(e)))))
+        .problem(
+            "400",
+            "A query parameter is invalid (unknown field or operator, a value of the wrong type, a cursor from another list); `errors` names each one.",
+        )
+        .build()
+}
+
+fn related_operation(parent: &EntityDef, other: &EntityDef, field: &FieldDef) -> Value {
+    let id = format!("list{}{}", record_name(parent), pascal(&other.name));
+    let summary = format!("List the {} of a {}", lower(&other.label), parent.singular);
+    let description = format!(
+        "{} whose `{}` is this {}. Takes the same parameters as GET {API}/{} (except a `{}` filter, which the path fixes).\n\n{}",
+        other.label,
+        field.name,
+        parent.singular,
+        other.name,
+        field.name,
+        list_description(other)
+    );
+    Operation::new(&id, &parent.label, &summary)
+        .describe(description)
+        .param(id_param(parent))
+        .params(list_params(other, Some(&field.name)))
+        .reply("200", &format!("A page of {}.", lower(&other.label)), Some(schema_ref(&format!("{}Page", record_name(other)))))
+        .problem("400", "A query parameter is invalid; `errors` names each one.")
+        .problem("404", &format!("No such {}, or you may not see it.", parent.singular))
+        .build()
+}
+
+fn list_description(e: &EntityDef) -> String {
+    let mut text = format!(
+        "One page of {} at a time, ordered by `sort` (default `{}`). Paging is by keyset: pass `next_cursor` back as `cursor` \
+         (with the same sort and filters) until it is null. `count=true` adds `total`.\n\n\
+         Every field can be filtered. `field=value` matches equal values, and `field[op]=value` takes op from: \
+         `eq`, `ne`, `lt`, `lte`, `gt`, `gte`, `in` (comma-separated values), `contains` (substring, text fields only), \
+         `is_null` (`true` or `false`). Filters combine with AND, e.g. `?created_at[gte]=2026-01-01T00:00:00Z&id[ne]=…`.",
+        lower(&e.label),
+        e.default_sort
+    );
+    if e.has_search() {
+        text.push_str(&format!("\n\n`q` searches {} by word prefix.", search_labels(e)));
+    }
+    text
+}
+
+fn search_labels(e: &EntityDef) -> String {
+    e.searchable_fields().filter(|f| !f.hidden).map(|f| lower(&f.label)).collect::<Vec<_>>().join(", ")
+}
+
+/// The list parameters of `e`, as references into `components/parameters` (seventeen list
+/// operations share them; inlined, they would be most of the document). `fixed` is the
+/// reference field a related-list path already pins, which therefore gets no filter.
+fn list_params(e: &EntityDef, fixed: Option<&str>) -> Vec<Value> {
+    let mut keys = Vec::new();
+    if e.has_search() {
+        keys.push(search_key(e));
+    }
+    keys.push(sort_key(e));
+    keys.extend(["limit", "cursor", "count"].map(String::from));
+    if e.soft_delete {
+        keys.push("trashed".into());
+    }
+    keys.extend(filter_fields(e).filter(|f| Some(f.name.as_str()) != fixed).map(|f| filter_key(e, f)));
+    keys.iter().map(|k| json!({ "$ref": format!("#/components/parameters/{k}") })).collect()
+}
+
+fn search_key(e: &EntityDef) -> String {
+    format!("{}.q", record_name(e))
+}
+
+fn sort_key(e: &EntityDef) -> String {
+    format!("{}.sort", record_name(e))
+}
+
+/// Filter keys cannot collide with `q`/`sort`: fields with reserved names get no filter.
+fn filter_key(e: &EntityDef, f: &FieldDef) -> String {
+    format!("{}.{}", record_name(e), f.name)
+}
+
+/// Fields with a plain `field=value` parameter: every visible field whose name the list
+/// endpoint does not read itself.
+fn filter_fields(e: &EntityDef) -> impl Iterator<Item = &FieldDef> {
+    e.visible_fields().filter(|f| !RESERVED_PARAMS.contains(&f.name.as_str()))
+}
+
+/// `components/parameters`: the shared paging parameters and, per entity, search, sort
+/// and one equality filter per field.
+fn parameters(schema: &Schema) -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert(
+        "limit".into(),
+        param("limit", "query", false, json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }), "Records per page."),
+    );
+    out.insert("cursor".into(), param("cursor", "query", false, json!({ "type": "string" }), "Opaque: the `next_cursor` of the previous page."));
+    out.insert(
+        "count".into(),
+        param("count", "query", false, json!({ "type": "boolean", "default": false }), "Include `total`, the number of records matching the filters."),
+    );
+    out.insert("trashed".into(), param("trashed", "query", false, json!({ "type": "boolean", "default": false }), "List the trash instead of live records."));
+    for e in schema.entities.values() {
+        if e.has_search() {
+            let description = format!("Full-text search over {}; each word matches as a prefix.", search_labels(e));
+            out.insert(search_key(e), param("q", "query", false, json!({ "type": "string", "maxLength": 200 }), &description));
+        }
+        out.insert(sort_key(e), sort_param(e));
+        for f in filter_fields(e) {
+            out.insert(filter_key(e, f), filter_param(f));
+        }
+    }
+    out
+}
+
+fn sort_param(e: &EntityDef) -> Value {
+    let keys: Vec<String> = e.visible_fields().filter(|f| f.sortable).flat_map(|f| [f.name.clone(), format!("-{}", f.name)]).collect();
+    param("sort", "query", false, json!({ "type": "string", "enum": keys, "default": e.default_sort }), "A sortable field; a leading `-` sorts descending.")
+}
+
+fn filter_param(f: &FieldDef) -> Value {
+    param(
+        &f.name,
+        "query",
+        false,
+        Value::Object(value_schema(f, false)),
+        &format!(
+            "Only records whose {} equals this value. `{}[op]=value` takes the other operators (see the operation's description).",
+            lower(&f.label),
+            f.name
+        ),
+    )
+}
+
+fn idempotency_param() -> Value {
+    param(
+        "Idempotency-Key",
+        "header",
+        false,
+        json!({ "type": "string", "pattern": "^[!-~]{1,255}$" }),
+        "1 to 255 visible ASCII characters unique to this create (a UUID works). Retrying with the same key replays the first response \
+         (marked `Idempotent-Replayed: true`) instead of creating a second record.",
+    )
+}
+
+fn if_match_param() -> Value {
+    param(
+        "If-Match",
+        "header",
+        false,
+        json!({ "type": "string" }),
+        "The `ETag` (quoted version) of the record you edited. When the record has changed since, the update is refused with 412.",
+    )
+}
+
+fn create_operation(e: &EntityDef) -> Value {
+    Operation::new(&format!("create{}", record_name(e)), &e.label, &format!("Create a {}", e.singular))
+        .describe("Validates the body against the field metadata and records the change in the change log, in one transaction.")
+        .param(idempotency_param())
+        .body(schema_ref(&format!("{}Create", record_name(e))))
+        .reply_with("201", record_reply(e, &format!("The new {}.", e.singular), true))
+        .problem("400", "The body is not a JSON object, or the Idempotency-Key is malformed.")
+        .problem("403", &format!("Your role may not create {}.", lower(&e.label)))
+        .problem("409", &conflict_description(e))
+        .problem("422", "A field is invalid; `errors` lists each one.")
+        .build()
+}
+
+fn conflict_description(e: &EntityDef) -> String {
+    let unique = unique_fields(e);
+    if unique.is_empty() {
+        "The Idempotency-Key was already used for a different request.".into()
+    } else {
+        format!("Another live {} already has this {}, or the Idempotency-Key was already used for a different request.", e.singular, unique.join(" / "))
+    }
+}
+
+fn etag_header() -> Value {
+    json!({ "description": "The record's version, quoted (`\"3\"`). Send it back as `If-Match`.", "schema": { "type": "string" } })
+}
+
+/// A record answer with its version as `ETag` (and, for a create, its `Location`).
+fn record_reply(e: &EntityDef, description: &str, created: bool) -> Value {
+    let mut headers = Map::new();
+    headers.insert("ETag".into(), etag_header());
+    if created {
+        headers.insert("Location".into(), json!({ "description": "The new record's URL.", "schema": { "type": "string" } }));
+    }
+    json!({ "description": description, "headers": headers, "content": { JSON: { "schema": record_ref(e) } } })
+}
+
+fn get_operation(e: &EntityDef) -> Value {
+    Operation::new(&format!("get{}", record_name(e)), &e.label, &format!("Get a {}", e.singular))
+        .param(id_param(e))
+        .reply_with("200", record_reply(e, &format!("The {}.", e.singular), false))
+        .problem("404", &format!("No such {}, or you may not see it.", e.singular))
+        .build()
+}
+
+fn update_operation(e: &EntityDef) -> Value {
+    let mut op = Operation::new(&format!("update{}", record_name(e)), &e.label, &format!("Update a {}", e.singular))
+        .describe("Changes only the fields in the body; `null` clears an optional field.")
+        .param(id_param(e))
+        .param(if_match_param())
+        .body(schema_ref(&format!("{}Update", record_name(e))))
+        .reply_with("200", record_reply(e, &format!("The updated {}.", e.singular), false))
+        .problem("400", "The body is not a JSON object.")
+        .problem("403", &format!("Your role may not change this {}.", e.singular))
+        .problem("404", &format!("No such {}, or you may not see it.", e.singular))
+        .problem("412", "The record changed since the version in If-Match; fetch it again and reapply your edit.")
+        .problem("422", "A field is invalid; `errors` lists each one.");
+    let unique = unique_fields(e);
+    if !unique.is_empty() {
+        op = op.problem("409", &format!("Another live {} already has this {}.", e.singular, unique.join(" / ")));
+    }
+    op.build()
+}
+
+fn delete_operation(schema: &Schema, e: &EntityDef) -> Value {
+    let (summary, gone) = if e.soft_delete {
+        (format!("Move a {} to the trash", e.singular), "Moved to the trash; POST …/restore brings it back.".to_string())
+    } else {
+        (format!("Delete a {}", e.singular), "Deleted.".to_string())
+    };
+    let mut op = Operation::new(&format!("delete{}", record_name(e)), &e.label, &summary)
+        .param(id_param(e))
+        .reply("204", &gone, None)
+        .problem("403", &format!("Your role may not delete this {}.", e.singular))
+        .problem("404", &format!("No such {}, or you may not see it.", e.singular));
+    let children = cascade_children(schema, e);
+    if !children.is_empty() {
+        let names = children.iter().map(|c| lower(&c.label)).collect::<Vec<_>>().join(" and ");
+        op = op
+            .param(param(
+                "cascade",
+                "query",
+                false,
+                json!({ "type": "boolean", "default": false }),
+                &format!("Also move its {names} to the trash. Without it, a {} that still has {names} is refused with 409.", e.singular),
+            ))
+            .reply_with(
+                "409",
+                problem_response(
+                    &format!("The {} still has {names}; the problem says how many. Retry with `cascade=true`.", e.singular),
+                    children_problem(&children),
+                ),
+            );
+    }
+    op.build()
+}
+
+/// A Problem that also counts the remaining children: `{"deal_count": 3, …}`.
+fn children_problem(children: &[&EntityDef]) -> Value {
+    let mut props = Map::new();
+    for c in children {
+        props.insert(
+            format!("{}_count", c.singular),
+            json!({ "type": "integer", "minimum": 1, "description": format!("How many {} remain.", lower(&c.label)) }),
+        );
+    }
+    json!({ "allOf": [schema_ref("Problem"), { "type": "object", "properties": props }] })
+}
+
+fn restore_operation(e: &EntityDef) -> Value {
+    let mut op = Operation::new(&format!("restore{}", record_name(e)), &e.label, &format!("Restore a {} from the trash", e.singular))
+        .param(id_param(e))
+        .reply("200", &format!("The restored {}.", e.singular), Some(record_ref(e)))
+        .problem("403", &format!("Your role may not restore {}.", lower(&e.label)))
+        .problem("404", &format!("No such {} in the trash.", e.singular));
+    let unique = unique_fields(e);
+    if !unique.is_empty() {
+        op = op.problem("409", &format!("A live {} has taken its {} meanwhile.", e.singular, unique.join(" / ")));
+    }
+    op.build()
+}
+
+fn purge_operation(schema: &Schema, e: &EntityDef) -> Value {
+    let mut op = Operation::new(&format!("purge{}", record_name(e)), &e.label, &format!("Purge a {} for good", e.singular))
+        .describe("Admins only. Removes the record permanently; it cannot be restored.")
+        .param(id_param(e))
+        .reply("204", "Removed for good.", None)
+        .problem("403", "Only admins may purge records.")
+        .problem("404", &format!("No such {}.", e.singular));
+    let restricting = restricting_fields(schema, e);
+    if !restricting.is_empty() {
+        op = op.problem("409", &format!("Other records still point at it ({}); reassign them first.", restricting.join(", ")));
+    }
+    op.build()
+}
+
+fn bulk_delete_operation(e: &EntityDef) -> Value {
+    Operation::new(&format!("bulkDelete{}", pascal(&e.name)), &e.label, &format!("Delete many {}", lower(&e.label)))
+        .describe(format!("Moves up to {BULK_MAX} {} to the trash in one transaction; `deleted` counts the records moved.", lower(&e.label)))
+        .body(schema_ref("BulkIds"))
+        .reply("200", "How many were deleted.", Some(schema_ref("BulkDeleted")))
+        .problem("400", "The body is not a JSON object.")
+        .problem("403", &format!("Your role may not delete {}.", lower(&e.label)))
+        .problem("422", &format!("`ids` is empty, has more than {BULK_MAX} entries or holds something that is not a UUID."))
+        .build()
+}
+
+fn bulk_owner_operation(e: &EntityDef) -> Value {
+    Operation::new(&format!("bulkChangeOwner{}", pascal(&e.name)), &e.label, &format!("Reassign many {}", lower(&e.label)))
+        .describe(format!("Sets `owner_id` on up to {BULK_MAX} {} in one transaction; `updated` counts the records changed.", lower(&e.label)))
+        .body(schema_ref("BulkChangeOwner"))
+        .reply("200", "How many were reassigned.", Some(schema_ref("BulkUpdated")))
+        .problem("400", "The body is not a JSON object.")
+        .problem("403", "Only managers and admins may reassign records.")
+        .problem("422", &format!("`ids` is empty, has more than {BULK_MAX} entries, or `owner_id` is not an active user."))
+        .build()
+}
+
+fn meta_paths(schema: &Schema, paths: &mut Map<String, Value>) {
+    let get_schema = Operation::new("getSchema", "Meta", "The schema metadata")
+        .describe("Every entity and field with type, limits, options and access: what forms, filters and imports are built from.")
+        .reply("200", "The metadata.", Some(schema_ref("SchemaMetadata")))
+        .build();
+    add(paths, &format!("{API}/schema"), "get", get_schema);
+
+    let after = param(
+        "after",
+        "query",
+        false,
+        json!({ "type": "integer", "format": "int64", "minimum": 0, "default": 0 }),
+        "Return entries with a `seq` greater than this: the `next_after` of the previous page.",
+    );
+    let limit = param(
+        "limit",
+        "query",
+        false,
+        json!({ "type": "integer", "minimum": 1, "maximum": CHANGES_MAX_LIMIT, "default": CHANGES_DEFAULT_LIMIT }),
+        "Entries per page.",
+    );
+    let entities: Vec<&str> = schema.entities.keys().map(String::as_str).collect();
+    let changes = Operation::new("listChanges", "Meta", "Read the change log")
+        .describe(format!(
+            "Admins only. Every create, update, delete, restore and purge of {} in commit order, with the field diff. \
+             Poll with `after=next_after` to follow it.",
+            entities.join(", ")
+        ))
+        .param(after)
+        .param(limit)
+        .reply("200", "A page of change entries.", Some(schema_ref("ChangePage")))
+        .problem("400", "`after` or `limit` is invalid, or the query has another parameter.")
+        .problem("403", "Only admins may read the change log.")
+        .build();
+    add(paths, &format!("{API}/changes"), "get", changes);
+}
+
+fn auth_paths(schema: &Schema, paths: &mut Map<String, Value>) {
+    let set_cookie = json!({
+        "description": format!("`{SESSION_COOKIE}=…; HttpOnly; SameSite=Lax; Path=/`: the session."),
+        "schema": { "type": "string" },
+    });
+    let login_ok = json!({
+        "description": "Signed in.",
+        "headers": { "Set-Cookie": set_cookie },
+        "content": { JSON: { "schema": {
+            "type": "object",
+            "required": ["user"],
+            "properties": { "user": user_schema(schema) },
+        } } },
+    });
+    let login = Operation::new("login", "Auth", "Sign in")
+        .describe(format!("Checks the email and password and sets the `{SESSION_COOKIE}` cookie."))
+        .public()
+        .body(schema_ref("LoginRequest"))
+        .reply_with("200", login_ok)
+        .problem("400", "The body is not a JSON object.")
+        .problem("401", "Wrong email or password, or the user is deactivated.")
+        .problem("422", "`email` or `password` is missing.")
+        .build();
+    add(paths, &format!("{API}/auth/login"), "post", login);
+
+    let logout = Operation::new("logout", "Auth", "Sign out").describe("Ends the session and clears the cookie.").reply("204", "Signed out.", None).build();
+    add(paths, &format!("{API}/auth/logout"), "post", logout);
+
+    let me = Operation::new("getMe", "Auth", "The signed-in user").reply("200", "The user.", Some(user_schema(schema))).build();
+    add(paths, &format!("{API}/auth/me"), "get", me);
+
+    let create_token = Operation::new("createToken", "Auth", "Create a personal API token")
+        .describe("The token is in this response only; store it now. Send it as `Authorization: Bearer …`.")
+        .body(schema_ref("TokenCreate"))
+        .reply("201", "The new token.", Some(schema_ref("TokenCreated")))
+        .problem("400", "The body is not a JSON object.")
+        .problem("422", "`name` is missing or too long.")
+        .build();
+    add(paths, &format!("{API}/auth/tokens"), "post", create_token);
+
+    let list_tokens = Operation::new("listTokens", "Auth", "List your API tokens")
+        .describe("The tokens themselves are never shown again, only their names.")
+        .reply("200", "Your tokens.", Some(schema_ref("TokenList")))
+        .build();
+    add(paths, &format!("{API}/auth/tokens"), "get", list_tokens);
+
+    let delete_token = Operation::new("deleteToken", "Auth", "Revoke an API token")
+        .param(param("id", "path", true, json!({ "type": "string", "format": "uuid" }), "The token's id."))
+        .reply("204", "Revoked; requests with it now answer 401.", None)
+        .problem("404", "No such token of yours.")
+        .build();
+    add(paths, &format!("{API}/auth/tokens/{{id}}"), "delete", delete_token);
+}
+
+fn health_paths(paths: &mut Map<String, Value>) {
+    let status = |value: &str| json!({ "type": "object", "required": ["status"], "properties": { "status": { "const": value } } });
+    let live = Operation::new("getHealth", "Health", "Liveness").public().reply("200", "The process is up.", Some(status("ok"))).build();
+    add(paths, "/healthz", "get", live);
+    let ready = Operation::new("getReadiness", "Health", "Readiness")
+        .describe("Ready when the database answers.")
+        .public()
+        .reply("200", "Ready to serve.", Some(status("ready")))
+        .problem("503", "Not ready: the database is unreachable.")
+        .build();
+    add(paths, "/readyz", "get", ready);
+}
+
+// ---------------------------------------------------------------------------------------
+// Components
+
+fn schemas(schema: &Schema) -> Map<String, Value> {
+    let mut out = Map::new();
+    for e in schema.entities.values() {
+        let name = record_name(e);
+        out.insert(name.clone(), record_schema(e));
+        out.insert(format!("{name}Create"), write_schema(e, true));
+        out.insert(format!("{name}Update"), write_schema(e, false));
+        out.insert(format!("{name}Page"), page_schema(e));
+    }
+    out.insert("Problem".into(), problem_schema());
+    out.insert("FieldProblem".into(), field_problem_schema());
+    out.insert("ChangeEntry".into(), change_entry_schema(schema));
+    out.insert(
+        "ChangePage".into(),
+        json!({
+            "type": "object",
+            "required": ["data", "next_after"],
+            "properties": {
+                "data": { "type": "array", "items": schema_ref("ChangeEntry") },
+                "next_after": { "type": "integer", "format": "int64", "description": "Pass as `after` for the next page (the last `seq` seen)." },
+            },
+        }),
+    );
+    bulk_schemas(&mut out);
+    auth_schemas(&mut out);
+    metadata_schemas(&mut out);
+    out
+}
+
+/// The value part of a field's schema: type, format and options. `nullable` adds `null`
+/// to both the type and the options, since an enum without it would refuse `null`.
+fn value_schema(f: &FieldDef, nullable: bool) -> Map<String, Value> {
+    let mut s = Map::new();
+    let ty = f.ty.json_type();
+    s.insert("type".into(), if nullable { json!([ty, "null"]) } else { json!(ty) });
+    if let Some(format) = f.ty.json_format() {
+        s.insert("format".into(), json!(format));
+    }
+    if !f.options.is_empty() {
+        let mut values: Vec<Value> = f.options.iter().map(|o| json!(o.value)).collect();
+        if nullable {
+            values.push(Value::Null);
+        }
+        s.insert("enum".into(), Value::Array(values));
+    }
+    s
+}
+
+/// A field's full schema: value, limits, title and description.
+fn field_schema(f: &FieldDef, nullable: bool) -> Map<String, Value> {
+    let mut s = value_schema(f, nullable);
+    s.insert("title".into(), json!(f.label));
+    if let (Some(n), true) = (f.max_length, f.options.is_empty()) {
+        s.insert("maxLength".into(), json!(n));
+    }
+    if let Some(n) = f.min {
+        s.insert("minimum".into(), json!(n));
+    }
+    if let Some(n) = f.max {
+        s.insert("maximum".into(), json!(n));
+    }
+    let description = field_description(f);
+    if !description.is_empty() {
+        s.insert("description".into(), json!(description));
+    }
+    s
+}
+
+fn field_description(f: &FieldDef) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if let Some(help) = &f.help {
+        parts.push(help.clone());
+    }
+    if let Some(target) = &f.reference {
+        parts.push(format!("Id of a record in `{target}`."));
+    }
+    if f.unique {
+        parts.push("Unique among live records, ignoring case.".into());
+    }
+    let probabilities: Vec<String> = f.options.iter().filter_map(|o| o.probability.map(|p| format!("{} {p}%", o.value))).collect();
+    if !probabilities.is_empty() {
+        parts.push(format!("Win probability by option: {}.", probabilities.join(", ")));
+    }
+    parts.join(" ")
+}
+
+/// The record as the API returns it: every visible field, always present (null when unset).
+fn record_schema(e: &EntityDef) -> Value {
+    let mut props = Map::new();
+    for f in e.visible_fields() {
+        let mut s = field_schema(f, f.nullable());
+        if f.access != Access::Writable {
+            s.insert("readOnly".into(), json!(true));
+        }
+        props.insert(f.name.clone(), Value::Object(s));
+    }
+    let required: Vec<&str> = e.visible_fields().map(|f| f.name.as_str()).collect();
+    json!({
+        "type": "object",
+        "title": e.label,
+        "description": format!("A {} as the API returns it.", e.singular),
+        "required": required,
+        "properties": props,
+    })
+}
+
+fn defaulted_on_create(e: &EntityDef, f: &FieldDef) -> bool {
+    DEFAULTED_ON_CREATE.iter().any(|(entity, field)| *entity == e.name && *field == f.name)
+}
+
+/// An entity that stores a password hash takes the password itself on writes.
+fn takes_password(e: &EntityDef) -> bool {
+    e.field("password_hash").is_some_and(|f| f.hidden)
+}
+
+/// The body of a create (`create`) or an update: writable fields only. Optional fields
+/// accept `null`; a create must carry the required ones the service does not default.
+fn write_schema(e: &EntityDef, create: bool) -> Value {
+    let mut props = Map::new();
+    let mut required = Vec::new();
+    for f in e.visible_fields().filter(|f| f.is_writable()) {
+        let mut s = field_schema(f, !f.required);
+        if create && f.required {
+            if defaulted_on_create(e, f) {
+                append_description(&mut s, "Optional on create: the server fills in a default.");
+            } else {
+                required.push(f.name.clone());
+            }
+        }
+        props.insert(f.name.clone(), Value::Object(s));
+    }
+    if takes_password(e) {
+        props.insert(
+            "password".into(),
+            json!({ "type": "string", "minLength": PASSWORD_MIN_LENGTH, "writeOnly": true, "title": "Password", "description": "Stored only as a hash; never returned." }),
+        );
+        if create {
+            required.push("password".into());
+        }
+    }
+    let (title, what) = if create { ("Create", "create") } else { ("Update", "update") };
+    let mut s = Map::new();
+    s.insert("type".into(), json!("object"));
+    s.insert("title".into(), json!(format!("{} {title}", record_name(e))));
+    s.insert("description".into(), json!(format!("The body of a {} {what}.", e.singular)));
+    if !required.is_empty() {
+        s.insert("required".into(), json!(required));
+    }
+    s.insert("properties".into(), Value::Object(props));
+    s.insert("additionalProperties".into(), json!(false));
+    Value::Object(s)
+}
+
+fn append_description(schema: &mut Map<String, Value>, text: &str) {
+    let joined = match schema.get("description").and_then(Value::as_str) {
+        Some(existing) => format!("{existing} {text}"),
+        None => text.to_string(),
+    };
+    schema.insert("description".into(), json!(joined));
+}
+
+fn page_schema(e: &EntityDef) -> Value {
+    json!({
+        "type": "object",
+        "required": ["data", "next_cursor"],
+        "properties": {
+            "data": { "type": "array", "items": record_ref(e) },
+            "next_cursor": { "type": ["string", "null"], "description": "Pass as `cursor` for the next page; null on the last page." },
+            "total": { "type": "integer", "minimum": 0, "description": "Records matching the filters; present only when `count=true`." },
+        },
+    })
+}
+
+fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "An RFC 9457 problem. Extra members (such as `deal_count`) add detail.",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": { "type": "string", "format": "uri-reference", "description": "Identifies the kind of problem." },
+            "title": { "type": "string", "description": "A short, human summary of the kind of problem." },
+            "status": { "type": "integer", "minimum": 400, "maximum": 599 },
+            "detail": { "type": "string", "description": "What went wrong this time." },
+            "code": { "type": "string", "description": "A stable, machine-readable code." },
+            "request_id": { "type": "string", "description": "Quote it when reporting a problem; the logs carry it too." },
+            "errors": { "type": "array", "items": schema_ref("FieldProblem"), "description": "One entry per invalid field or parameter." },
+        },
+        "additionalProperties": true,
+    })
+}
+
+fn field_problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["field", "code", "message"],
+        "properties": {
+            "field": { "type": "string", "description": "The field or parameter name." },
+            "code": { "type": "string", "description": "A stable code, e.g. `required` or `too_long`." },
+            "message": { "type": "string", "description": "What to change, for a person." },
+        },
+    })
+}
+
+fn change_entry_schema(schema: &Schema) -> Value {
+    let entities: Vec<&str> = schema.entities.keys().map(String::as_str).collect();
+    json!({
+        "type": "object",
+        "required": ["seq", "at", "actor_id", "entity", "record_id", "op", "diff", "request_id"],
+        "properties": {
+            "seq": { "type": "integer", "format": "int64", "description": "Monotonic position in the log." },
+            "at": { "type": "string", "format": "date-time" },
+            "actor_id": { "type": ["string", "null"], "format": "uuid", "description": "The user who made the change; null for the system." },
+            "entity": { "type": "string", "enum": entities },
+            "record_id": { "type": "string", "format": "uuid" },
+            "op": { "type": "string", "enum": ["create", "update", "delete", "restore", "purge"] },
+            "diff": {
+                "type": "object",
+                "description": "Changed fields: name → {from, to}.",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["from", "to"],
+                    "properties": { "from": {}, "to": {} },
+                },
+            },
+            "request_id": { "type": ["string", "null"] },
+        },
+    })
+}
+
+fn bulk_schemas(out: &mut Map<String, Value>) {
+    let ids = json!({ "type": "array", "items": { "type": "string", "format": "uuid" }, "minItems": 1, "maxItems": BULK_MAX });
+    out.insert("BulkIds".into(), json!({ "type": "object", "required": ["ids"], "properties": { "ids": ids }, "additionalProperties": false }));
+    out.insert(
+        "BulkChangeOwner".into(),
+        json!({
+            "type": "object",
+            "required": ["ids", "owner_id"],
+            "properties": { "ids": ids, "owner_id": { "type": "string", "format": "uuid", "description": "The user who will own the records." } },
+            "additionalProperties": false,
+        }),
+    );
+    out.insert("BulkDeleted".into(), json!({ "type": "object", "required": ["deleted"], "properties": { "deleted": { "type": "integer", "minimum": 0 } } }));
+    out.insert("BulkUpdated".into(), json!({ "type": "object", "required": ["updated"], "properties": { "updated": { "type": "integer", "minimum": 0 } } }));
+}
+
+fn auth_schemas(out: &mut Map<String, Value>) {
+    out.insert(
+        "LoginRequest".into(),
+        json!({
+            "type": "object",
+            "required": ["email", "password"],
+            "properties": { "email": { "type": "string", "format": "email" }, "password": { "type": "string", "writeOnly": true } },
+            "additionalProperties": false,
+        }),
+    );
+    out.insert(
+        "TokenCreate".into(),
+        json!({
+            "type": "object",
+            "required": ["name"],
+            "properties": {
+                "name": { "type": "string", "minLength": 1, "maxLength": TOKEN_NAME_MAX_LENGTH, "description": "What the token is for, e.g. `zapier`." },
+            },
+            "additionalProperties": false,
+        }),
+    );
+    let token_props = json!({
+        "id": { "type": "string", "format": "uuid" },
+        "name": { "type": "string" },
+        "created_at": { "type": "string", "format": "date-time" },
+        "last_used_at": { "type": ["string", "null"], "format": "date-time" },
+    });
+    out.insert("ApiToken".into(), json!({ "type": "object", "required": ["id", "name", "created_at", "last_used_at"], "properties": token_props }));
+    let mut created = token_props;
+    if let Some(obj) = created.as_object_mut() {
+        obj.insert("token".into(), json!({ "type": "string", "description": "The secret. Shown only in this response." }));
+    }
+    out.insert("TokenCreated".into(), json!({ "type": "object", "required": ["id", "name", "token", "created_at", "last_used_at"], "properties": created }));
+    out.insert(
+        "TokenList".into(),
+        json!({ "type": "object", "required": ["data"], "properties": { "data": { "type": "array", "items": schema_ref("ApiToken") } } }),
+    );
+}
+
+/// The shape of `GET /api/v1/schema`: the metadata types themselves, not any entity's fields.
+fn metadata_schemas(out: &mut Map<String, Value>) {
+    let types: Vec<Value> = FIELD_TYPES.iter().filter_map(|t| serde_json::to_value(t).ok()).collect();
+    out.insert(
+        "SchemaMetadata".into(),
+        json!({
+            "type": "object",
+            "required": ["entities"],
+            "properties": { "entities": { "type": "object", "additionalProperties": schema_ref("EntityMetadata"), "description": "Keyed by entity name." } },
+        }),
+    );
+    out.insert(
+        "EntityMetadata".into(),
+        json!({
+            "type": "object",
+            "required": ["name", "singular", "label", "owned", "soft_delete", "default_sort", "fields"],
+            "properties": {
+                "name": { "type": "string", "description": "Plural; the URL segment." },
+                "singular": { "type": "string" },
+                "label": { "type": "string" },
+                "owned": { "type": "boolean", "description": "Records have an `owner_id`." },
+                "soft_delete": { "type": "boolean", "description": "Deleting moves to the trash." },
+                "default_sort": { "type": "string" },
+                "fields": { "type": "array", "items": schema_ref("FieldMetadata") },
+            },
+        }),
+    );
+    out.insert(
+        "FieldMetadata".into(),
+        json!({
+            "type": "object",
+            "required": ["name", "label", "type", "required", "access", "unique", "sortable", "searchable"],
+            "properties": {
+                "name": { "type": "string" },
+                "label": { "type": "string" },
+                "type": { "type": "string", "enum": types },
+                "required": { "type": "boolean" },
+                "access": { "type": "string", "enum": ["writable", "system", "derived"] },
+                "max_length": { "type": "integer" },
+                "min": { "type": "integer", "format": "int64" },
+                "max": { "type": "integer", "format": "int64" },
+                "options": { "type": "array", "items": schema_ref("SelectOptionMetadata") },
+                "reference": { "type": "string", "description": "The referenced entity." },
+                "on_delete": { "type": "string", "enum": ["set_null", "cascade", "restrict"] },
+                "unique": { "type": "boolean" },
+                "sortable": { "type": "boolean" },
+                "searchable": { "type": "boolean" },
+                "help": { "type": "string" },
+            },
+        }),
+    );
+    out.insert(
+        "SelectOptionMetadata".into(),
+        json!({
+            "type": "object",
+            "required": ["value", "label"],
+            "properties": {
+                "value": { "type": "string" },
+                "label": { "type": "string" },
+                "probability": { "type": "integer", "description": "Deal stages: the win probability the stage implies." },
+                "closed": { "type": "string", "enum": ["won", "lost"] },
+                "color": { "type": "string" },
+            },
+        }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// The docs page. Everything from the document reaches the DOM through text nodes
+// (`textContent`, `append(string)`), never as markup.
+
+const DOCS_HTML: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Keel API</title>
+<style>
+:root { --fg: #1c2330; --muted: #5b6576; --line: #e3e7ee; --side: #f6f8fb; --accent: #2f6fec; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg);
+  display: grid; grid-template-columns: 250px 1fr; min-height: 100vh; }
+nav { background: var(--side); border-right: 1px solid var(--line); padding: 16px; position: sticky; top: 0; height: 100vh; overflow: auto; }
+nav h1 { font-size: 18px; margin: 0; }
+nav .tag { display: block; width: 100%; text-align: left; border: 0; background: none; padding: 6px 8px;
+  border-radius: 6px; cursor: pointer; font: inherit; color: inherit; }
+nav .tag.active, nav .tag:hover { background: #e3eafa; }
+main { padding: 24px 32px; max-width: 1100px; min-width: 0; }
+details.op { border: 1px solid var(--line); border-radius: 8px; margin: 0 0 10px; }
+details.op > summary { cursor: pointer; padding: 10px 12px; display: flex; gap: 12px; align-items: center; }
+.method { font: 600 12px/1 ui-monospace, monospace; padding: 5px 0; border-radius: 4px; color: #fff; width: 64px; text-align: center; text-transform: uppercase; }
+.get { background: #2f6fec; } .post { background: #1f9d55; } .patch, .put { background: #b7791f; } .delete { background: #d64545; }
+.path, code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; }
+.muted { color: var(--muted); }
+.opbody { padding: 4px 16px 16px; border-top: 1px solid var(--line); }
+.desc { white-space: pre-wrap; }
+h3 { font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); margin: 18px 0 4px; }
+table { border-collapse: collapse; width: 100%; }
+th, td { text-align: left; border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }
+th { font-size: 12px; color: var(--muted); font-weight: 600; }
+.req { color: #d64545; font-size: 12px; margin-left: 6px; }
+input, textarea { font: 13px ui-monospace, monospace; border: 1px solid #cfd6e1; border-radius: 6px; padding: 6px 8px; width: 100%; }
+textarea { min-height: 150px; }
+.try { background: var(--side); border-radius: 8px; padding: 12px; margin-top: 18px; }
+.try label { display: block; margin: 8px 0 2px; font-size: 12px; color: var(--muted); }
+button.send { margin-top: 12px; background: var(--accent); color: #fff; border: 0; border-radius: 6px; padding: 8px 18px; cursor: pointer; font: inherit; }
+pre { background: #111827; color: #e5e7eb; padding: 12px; border-radius: 6px; overflow: auto; max-height: 420px; white-space: pre-wrap; }
+.error { color: #d64545; }
+</style>
+</head>
+<body>
+<nav>
+  <h1>Keel API</h1>
+  <div class="muted" id="version"></div>
+  <p><label class="muted" for="token">API token (optional; otherwise your session is used)</label>
+  <input id="token" type="password" autocomplete="off" placeholder="Bearer token"></p>
+  <div id="tags"></div>
+  <p><a href="/api/openapi.json">openapi.json</a></p>
+</nav>
+<main id="main"><p>Loading…</p></main>
+<script>
+"use strict";
+const METHODS = ["get", "post", "put", "patch", "delete"];
+const main = document.getElementById("main");
+let spec = {};
+let uid = 0;
+
+// Builds an element; strings become text nodes, so data is never parsed as markup.
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children.flat()) {
+    if (c !== null && c !== undefined && c !== false) node.append(c instanceof Node ? c : String(c));
+  }
+  return node;
+}
+
+function lookup(ref) {
+  if (!ref.startsWith("#/")) return {};
+  const keys = ref.slice(2).split("/").map(k => k.replace(/~1/g, "/").replace(/~0/g, "~"));
+  return keys.reduce((o, k) => (o && typeof o === "object" ? o[k] : undefined), spec) || {};
+}
+
+function deref(schema) {
+  let s = schema || {};
+  for (let i = 0; s.$ref && i < 20; i++) s = lookup(s.$ref);
+  return s;
+}
+
+// Resolves $ref and merges allOf, so a body renders as one table of fields.
+function flatten(schema) {
+  const s = deref(schema);
+  if (!s.allOf) return s;
+  const out = { type: "object", properties: {}, required: [] };
+  for (const part of s.allOf) {
+    const p = flatten(part);
+    Object.assign(out.properties, p.properties || {});
+    out.required.push(...(p.required || []));
+    out.description = out.description || p.description;
+  }
+  return out;
+}
+
+function typeLabel(s) {
+  if (!s) return "";
+  if (s.$ref) return s.$ref.split("/").pop();
+  if (s.allOf) return s.allOf.map(typeLabel).join(" + ");
+  const types = [].concat(s.type || "any").map(t => (t === "array" ? typeLabel(s.items) + "[]" : t));
+  return types.join(" | ") + (s.format ? " (" + s.format + ")" : "");
+}
+
+function constraints(s) {
+  const out = [];
+  if (s.enum) out.push("one of: " + s.enum.map(v => (v === null ? "null" : v)).join(", "));
+  if (s.minLength !== undefined) out.push("min length " + s.minLength);
+  if (s.maxLength !== undefined) out.push("max length " + s.maxLength);
+  if (s.minimum !== undefined) out.push("min " + s.minimum);
+  if (s.maximum !== undefined) out.push("max " + s.maximum);
+  if (s.minItems !== undefined) out.push("min items " + s.minItems);
+  if (s.maxItems !== undefined) out.push("max items " + s.maxItems);
+  if (s.default !== undefined) out.push("default " + JSON.stringify(s.default));
+  if (s.readOnly) out.push("read-only");
+  if (s.writeOnly) out.push("write-only");
+  return out.join("; ");
+}
+
+function notes(s) {
+  return [s.description || s.title || "", constraints(s)].filter(Boolean).join(" — ");
+}
+
+function table(headers, rows) {
+  return el("table", {}, el("thead", {}, el("tr", {}, headers.map(h => el("th", {}, h)))), el("tbody", {}, rows));
+}
+
+function fieldTable(schema) {
+  const s = flatten(schema);
+  if (!s.properties) return el("p", { class: "mono" }, typeLabel(schema));
+  const required = new Set(s.required || []);
+  return table(["Field", "Type", "Notes"], Object.entries(s.properties).map(([name, p]) =>
+    el("tr", {},
+      el("td", { class: "mono" }, name, required.has(name) ? el("span", { class: "req" }, "required") : null),
+      el("td", { class: "mono" }, typeLabel(p)),
+      el("td", {}, notes(deref(p))))));
+}
+
+function paramTable(params) {
+  return table(["Name", "In", "Type", "Notes"], params.map(p =>
+    el("tr", {},
+      el("td", { class: "mono" }, p.name, p.required ? el("span", { class: "req" }, "required") : null),
+      el("td", {}, p.in),
+      el("td", { class: "mono" }, typeLabel(p.schema)),
+      el("td", {}, [p.description, constraints(p.schema || {})].filter(Boolean).join(" — ")))));
+}
+
+function responseList(responses) {
+  return table(["Status", "Description", "Body"], Object.entries(responses || {}).map(([status, r]) => {
+    const [type, media] = Object.entries(r.content || {})[0] || ["", {}];
+    return el("tr", {},
+      el("td", { class: "mono" }, status),
+      el("td", {}, r.description || "", Object.keys(r.headers || {}).length ? " (headers: " + Object.keys(r.headers).join(", ") + ")" : ""),
+      el("td", { class: "mono" }, type ? typeLabel(media.schema) + " — " + type : ""));
+  }));
+}
+
+// A starting body: the required fields with placeholder values of the right type.
+function example(schema, depth = 0) {
+  const s = flatten(schema);
+  if (depth > 5) return null;
+  if (s.default !== undefined) return s.default;
+  if (s.enum) return s.enum[0];
+  const t = [].concat(s.type || "object")[0];
+  if (t === "object") {
+    const o = {};
+    for (const name of s.required || []) o[name] = example((s.properties || {})[name], depth + 1);
+    return o;
+  }
+  if (t === "array") return s.minItems ? [example(s.items, depth + 1)] : [];
+  if (t === "integer" || t === "number") return s.minimum ?? 0;
+  if (t === "boolean") return false;
+  if (s.format === "uuid") return "00000000-0000-0000-0000-000000000000";
+  if (s.format === "date") return new Date().toISOString().slice(0, 10);
+  if (s.format === "date-time") return new Date().toISOString();
+  if (s.format === "email") return "someone@example.com";
+  return "";
+}
+
+function tryIt(path, method, op) {
+  const inputs = [];
+  const box = el("div", { class: "try" }, el("strong", {}, "Try it"));
+  for (const p of (op.parameters || []).map(deref)) {
+    const id = "f" + ++uid;
+    const input = el("input", { id, autocomplete: "off" });
+    inputs.push([p, input]);
+    box.append(el("label", { for: id }, p.name + " (" + p.in + ")" + (p.required ? " *" : "")), input);
+  }
+  let body = null;
+  const media = ((op.requestBody || {}).content || {})["application/json"];
+  if (media) {
+    body = el("textarea", { spellcheck: "false", "aria-label": "JSON body" });
+    body.value = JSON.stringify(example(media.schema), null, 2);
+    box.append(el("label", {}, "JSON body"), body);
+  }
+  const out = el("div");
+  box.append(el("button", { class: "send", type: "button", onclick: () => send(path, method, inputs, body, out) }, "Send"), out);
+  return box;
+}
+
+async function send(path, method, inputs, body, out) {
+  let url = path;
+  const query = new URLSearchParams();
+  const headers = { Accept: "application/json, application/problem+json" };
+  for (const [p, input] of inputs) {
+    const v = input.value.trim();
+    if (!v) continue;
+    if (p.in === "path") url = url.replace("{" + p.name + "}", encodeURIComponent(v));
+    else if (p.in === "query") query.append(p.name, v);
+    else if (p.in === "header") headers[p.name] = v;
+  }
+  if (/[{}]/.test(url)) return out.replaceChildren(el("p", { class: "error" }, "Fill in the path parameters."));
+  const token = document.getElementById("token").value.trim();
+  if (token) headers.Authorization = "Bearer " + token;
+  const init = { method: method.toUpperCase(), headers, credentials: "include" };
+  if (body && body.value.trim()) {
+    try { JSON.parse(body.value); } catch (e) { return out.replaceChildren(el("p", { class: "error" }, "The body is not valid JSON: " + e.message)); }
+    headers["Content-Type"] = "application/json";
+    init.body = body.value;
+  }
+  if (query.toString()) url += "?" + query;
+  out.replaceChildren(el("p", { class: "muted" }, init.method + " " + url + " …"));
+  try {
+    const res = await fetch(url, init);
+    const text = await res.text();
+    let pretty = text;
+    try { pretty = JSON.stringify(JSON.parse(text), null, 2); } catch (_) { /* not JSON: show as is */ }
+    const hdrs = [...res.headers].map(([k, v]) => k + ": " + v).join("\n");
+    out.replaceChildren(
+      el("p", {}, el("strong", {}, res.status + " " + res.statusText), " ", el("span", { class: "mono" }, init.method + " " + url)),
+      el("pre", {}, hdrs), el("pre", {}, pretty || "(empty body)"));
+  } catch (e) {
+    out.replaceChildren(el("p", { class: "error" }, "Request failed: " + e.message));
+  }
+}
+
+function operationBody(path, method, op) {
+  const media = ((op.requestBody || {}).content || {})["application/json"];
+  return el("div", { class: "opbody" },
+    op.description ? el("p", { class: "desc" }, op.description) : null,
+    el("p", { class: "muted mono" }, "operationId: " + op.operationId,
+      Array.isArray(op.security) && op.security.length === 0 ? " · no sign-in needed" : ""),
+    (op.parameters || []).length ? [el("h3", {}, "Parameters"), paramTable(op.parameters.map(deref))] : null,
+    media ? [el("h3", {}, "Request body: " + typeLabel(media.schema)), fieldTable(media.schema)] : null,
+    el("h3", {}, "Responses"), responseList(op.responses),
+    tryIt(path, method, op));
+}
+
+function operation({ path, method, op }) {
+  const d = el("details", { class: "op", id: op.operationId || "" },
+    el("summary", {}, el("span", { class: "method " + method }, method), el("span", { class: "path" }, path), el("span", { class: "muted" }, op.summary || "")));
+  // Bodies render on first open: the page stays light with a hundred operations.
+  d.addEventListener("toggle", () => { if (d.open && d.children.length === 1) d.append(operationBody(path, method, op)); });
+  return d;
+}
+
+function operationsByTag() {
+  const byTag = new Map((spec.tags || []).map(t => [t.name, []]));
+  for (const [path, item] of Object.entries(spec.paths || {})) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      for (const tag of op.tags || ["Other"]) {
+        if (!byTag.has(tag)) byTag.set(tag, []);
+        byTag.get(tag).push({ path, method, op });
+      }
+    }
+  }
+  return byTag;
+}
+
+function show(byTag, tag) {
+  for (const b of document.querySelectorAll("nav .tag")) b.classList.toggle("active", b.dataset.tag === tag);
+  const info = (spec.tags || []).find(t => t.name === tag) || {};
+  main.replaceChildren(el("h2", {}, tag), info.description ? el("p", { class: "muted" }, info.description) : null,
+    (byTag.get(tag) || []).map(operation));
+}
+
+function showOverview() {
+  for (const b of document.querySelectorAll("nav .tag")) b.classList.toggle("active", b.dataset.tag === "");
+  const info = spec.info || {};
+  main.replaceChildren(el("h2", {}, (info.title || "API") + " " + (info.version || "")), el("p", { class: "desc" }, info.description || ""));
+}
+
+function start(doc) {
+  spec = doc;
+  document.getElementById("version").textContent = "OpenAPI " + (doc.openapi || "") + " · v" + ((doc.info || {}).version || "");
+  const byTag = operationsByTag();
+  const nav = document.getElementById("tags");
+  const go = tag => { history.replaceState(null, "", "#" + encodeURIComponent(tag)); tag ? show(byTag, tag) : showOverview(); };
+  nav.replaceChildren(el("button", { class: "tag", "data-tag": "", onclick: () => go("") }, "Overview"),
+    [...byTag.keys()].filter(t => byTag.get(t).length).map(t =>
+      el("button", { class: "tag", "data-tag": t, onclick: () => go(t) }, t + " (" + byTag.get(t).length + ")")));
+  const wanted = decodeURIComponent(location.hash.slice(1));
+  byTag.has(wanted) ? show(byTag, wanted) : showOverview();
+}
+
+fetch("/api/openapi.json", { credentials: "include", headers: { Accept: "application/json" } })
+  .then(r => { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
+  .then(start)
+  .catch(e => main.replaceChildren(el("p", { class: "error" }, "Could not load /api/openapi.json: " + e.message)));
+</script>
+</body>
+</html>
+"##;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keel_domain::schema::builtin_schema;
+
+    fn doc() -> Value {
+        document(&builtin_schema())
+    }
+
+    fn component<'a>(doc: &'a Value, name: &str) -> &'a Value {
+        doc.pointer(&format!("/components/schemas/{name}")).unwrap_or_else(|| panic!("component {name}"))
+    }
+
+    fn operation<'a>(doc: &'a Value, path: &str, method: &str) -> &'a Value {
+        doc["paths"].get(path).and_then(|p| p.get(method)).unwrap_or_else(|| panic!("{method} {path}"))
+    }
+
+    fn operations(doc: &Value) -> Vec<(String, String, &Value)> {
+        let mut out = Vec::new();
+        for (path, item) in doc["paths"].as_object().expect("paths") {
+            for (method, op) in item.as_object().expect("path item") {
+                out.push((path.clone(), method.clone(), op));
+            }
+        }
+        out
+    }
+
+    /// An operation's parameters, with `$ref`s into components/parameters resolved.
+    fn params<'a>(doc: &'a Value, op: &'a Value) -> Vec<&'a Value> {
+        let resolve = |p: &'a Value| match p["$ref"].as_str().and_then(|r| r.strip_prefix('#')) {
+            Some(pointer) => doc.pointer(pointer).unwrap_or_else(|| panic!("dangling {pointer}")),
+            None => p,
+        };
+        op["parameters"].as_array().map(|ps| ps.iter().map(resolve).collect()).unwrap_or_default()
+    }
+
+    fn param_names<'a>(doc: &'a Value, op: &'a Value) -> Vec<&'a str> {
+        params(doc, op).into_iter().filter_map(|p| p["name"].as_str()).collect()
+    }
+
+    fn collect_refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(r) = map.get("$ref").and_then(Value::as_str) {
+                    out.push(r);
+                }
+                map.values().for_each(|c| collect_refs(c, out));
+            }
+            Value::Array(items) => items.iter().for_each(|c| collect_refs(c, out)),
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn the_document_declares_openapi_3_1() {
+        assert_eq!(doc()["openapi"], "3.1.0");
+    }
+
+    #[test]
+    fn every_entity_has_list_create_get_update_delete_paths() {
+        let schema = builtin_schema();
+        let d = document(&schema);
+        for e in schema.entities.values() {
+            let base = format!("/api/v1/{}", e.name);
+            let item = format!("{base}/{{id}}");
+            for (path, method) in [(&base, "get"), (&base, "post"), (&item, "get"), (&item, "patch"), (&item, "delete")] {
+                operation(&d, path, method);
+            }
+            operation(&d, &format!("{item}/restore"), "post");
+            operation(&d, &format!("{item}/purge"), "post");
+            operation(&d, &format!("{base}/bulk/delete"), "post");
+            assert_eq!(d["paths"].get(format!("{base}/bulk/owner")).is_some(), e.owned, "bulk owner for {}", e.name);
+        }
+    }
+
+    #[test]
+    fn company_component_takes_limits_and_options_from_the_metadata() {
+        let schema = builtin_schema();
+        let d = document(&schema);
+        let company = component(&d, "Company");
+        assert_eq!(company["properties"]["name"]["maxLength"], 200);
+        let meta: Vec<&str> =
+            schema.entity("companies").and_then(|c| c.field("industry")).expect("industry").options.iter().map(|o| o.value.as_str()).collect();
+        let documented = company["properties"]["industry"]["enum"].as_array().expect("industry enum");
+        let strings: Vec<&str> = documented.iter().filter_map(Value::as_str).collect();
+        assert_eq!(strings, meta);
+        assert!(documented.contains(&Value::Null), "industry is optional, so null must be allowed");
+    }
+
+    #[test]
+    fn optional_fields_are_nullable_and_system_fields_read_only() {
+        let d = doc();
+        let company = &component(&d, "Company")["properties"];
+        assert_eq!(company["domain"]["type"], json!(["string", "null"]));
+        assert_eq!(company["name"]["type"], json!("string"));
+        assert_eq!(company["id"]["readOnly"], true);
+        assert_eq!(company["id"]["format"], "uuid");
+        assert!(company["name"].get("readOnly").is_none());
+        assert_eq!(component(&d, "Contact")["properties"]["full_name"]["readOnly"], true);
+        assert_eq!(company["domain"]["description"].as_str().map(|s| s.contains("acme.com")), Some(true));
+    }
+
+    #[test]
+    fn no_part_of_the_document_mentions_password_hash() {
+        let text = doc().to_string();
+        assert!(!text.contains("password_hash"));
+    }
+
+    #[test]
+    fn company_create_requires_name_and_leaves_out_system_fields() {
+        let d = doc();
+        let create = component(&d, "CompanyCreate");
+        assert!(create["required"].as_array().expect("required").contains(&json!("name")));
+        for absent in ["id", "created_at", "version", "deleted_at"] {
+            assert!(create["properties"].get(absent).is_none(), "{absent} must not be writable");
+        }
+        assert_eq!(create["additionalProperties"], false);
+        assert!(component(&d, "ContactCreate")["properties"].get("full_name").is_none(), "derived fields are not writable");
+    }
+
+    #[test]
+    fn updates_require_nothing_and_refuse_unknown_fields() {
+        let d = doc();
+        let update = component(&d, "DealUpdate");
+        assert!(update.get("required").is_none());
+        assert_eq!(update["additionalProperties"], false);
+        assert!(update["properties"].get("title").is_some());
+    }
+
+    #[test]
+    fn fields_the_service_defaults_are_optional_on_create() {
+        let d = doc();
+        let deal = component(&d, "DealCreate")["required"].as_array().expect("required").clone();
+        assert!(!deal.contains(&json!("stage")));
+        assert!(deal.contains(&json!("title")) && deal.contains(&json!("company_id")));
+        let user = component(&d, "UserCreate")["required"].as_array().expect("required").clone();
+        assert!(!user.contains(&json!("role")));
+        assert!(user.contains(&json!("email")));
+    }
+
+    #[test]
+    fn users_take_a_write_only_password_required_only_on_create() {
+        let d = doc();
+        let create = component(&d, "UserCreate");
+        assert_eq!(create["properties"]["password"]["writeOnly"], true);
+        assert_eq!(create["properties"]["password"]["minLength"], 12);
+        assert!(create["required"].as_array().expect("required").contains(&json!("password")));
+        assert!(component(&d, "UserUpdate")["properties"].get("password").is_some());
+        assert!(component(&d, "User")["properties"].get("password").is_none());
+    }
+
+    #[test]
+    fn operation_ids_are_unique() {
+        let d = doc();
+        let mut seen = BTreeSet::new();
+        for (path, method, op) in operations(&d) {
+            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            assert!(seen.insert(id.to_string()), "duplicate operationId {id}");
+        }
+        for id in ["listCompanies", "createCompany", "getCompany", "updateCompany", "deleteCompany", "restoreCompany", "purgeCompany"] {
+            assert!(seen.contains(id), "{id}");
+        }
+        for id in ["bulkDeleteCompanies", "bulkChangeOwnerCompanies", "listCompanyContacts", "listActivities", "getActivity"] {
+            assert!(seen.contains(id), "{id}");
+        }
+    }
+
+    #[test]
+    fn every_ref_resolves_to_something_in_the_document() {
+        let d = doc();
+        let mut refs = Vec::new();
+        collect_refs(&d, &mut refs);
+        assert!(refs.len() > 50, "the walk found too few refs: {}", refs.len());
+        for r in refs {
+            let pointer = r.strip_prefix('#').unwrap_or_else(|| panic!("external ref {r}"));
+            assert!(d.pointer(pointer).is_some(), "dangling $ref {r}");
+        }
+    }
+
+    #[test]
+    fn every_error_response_is_a_problem_document() {
+        let d = doc();
+        for (path, method, op) in operations(&d) {
+            for (status, response) in op["responses"].as_object().expect("responses") {
+                if status.as_str() < "400" {
+                    continue;
+                }
+                let schema = response.pointer("/content/application~1problem+json/schema").unwrap_or_else(|| panic!("{method} {path} {status}"));
+                let mut refs = Vec::new();
+                collect_refs(schema, &mut refs);
+                assert!(refs.contains(&"#/components/schemas/Problem"), "{method} {path} {status}");
+            }
+        }
+    }
+
+    #[test]
+    fn authenticated_operations_answer_401_and_public_ones_need_no_credentials() {
+        let d = doc();
+        for (path, method, op) in operations(&d) {
+            let public = op.get("security") == Some(&json!([]));
+            let expected = matches!(path.as_str(), "/api/v1/auth/login" | "/healthz" | "/readyz");
+            assert_eq!(public, expected, "{method} {path}");
+            if !public {
+                assert!(op["responses"].get("401").is_some(), "{method} {path}");
+            }
+        }
+        assert_eq!(d["security"], json!([{ "bearer": [] }, { "session": [] }]));
+        assert_eq!(d["components"]["securitySchemes"]["session"]["name"], "keel_session");
+    }
+
+    #[test]
+    fn related_lists_follow_the_references() {
+        let d = doc();
+        let op = operation(&d, "/api/v1/companies/{id}/contacts", "get");
+        assert_eq!(op["operationId"], "listCompanyContacts");
+        assert_eq!(op.pointer("/responses/200/content/application~1json/schema/$ref"), Some(&json!("#/components/schemas/ContactPage")));
+        let names = param_names(&d, op);
+        assert!(names.contains(&"id") && names.contains(&"sort") && names.contains(&"email"));
+        assert!(!names.contains(&"company_id"), "the path fixes the company");
+        operation(&d, "/api/v1/companies/{id}/deals", "get");
+        operation(&d, "/api/v1/teams/{id}/users", "get");
+        assert!(d["paths"].get("/api/v1/deals/{id}/companies").is_none());
+    }
+
+    #[test]
+    fn list_parameters_come_from_the_metadata() {
+        let schema = builtin_schema();
+        let d = document(&schema);
+        let op = operation(&d, "/api/v1/deals", "get");
+        let names = param_names(&d, op);
+        for expected in ["q", "sort", "limit", "cursor", "count", "trashed", "amount", "stage", "company_id"] {
+            assert!(names.contains(&expected), "{expected}");
+        }
+        let all = params(&d, op);
+        let sort = all.iter().find(|p| p["name"] == "sort").expect("sort");
+        let keys = sort["schema"]["enum"].as_array().expect("enum");
+        assert!(keys.contains(&json!("amount")) && keys.contains(&json!("-amount")));
+        assert!(!keys.contains(&json!("notes")), "notes is not sortable");
+        assert_eq!(sort["schema"]["default"], "-updated_at");
+        let limit = all.iter().find(|p| p["name"] == "limit").expect("limit");
+        assert_eq!(limit["schema"]["maximum"], 200);
+        assert!(op["description"].as_str().expect("description").contains("is_null"));
+    }
+
+    #[test]
+    fn search_is_offered_only_where_fields_are_searchable() {
+        let mut schema = builtin_schema();
+        if let Some(teams) = schema.entities.get_mut("teams") {
+            teams.fields.iter_mut().for_each(|f| f.searchable = false);
+        }
+        let d = document(&schema);
+        assert!(!param_names(&d, operation(&d, "/api/v1/teams", "get")).contains(&"q"));
+        assert!(param_names(&d, operation(&d, "/api/v1/companies", "get")).contains(&"q"));
+    }
+
+    #[test]
+    fn a_field_added_to_the_metadata_appears_everywhere_it_belongs() {
+        let mut schema = builtin_schema();
+        if let Some(companies) = schema.entities.get_mut("companies") {
+            companies.fields.push(FieldDef::new("tier", "Tier", FieldType::Integer).sortable());
+        }
+        let d = document(&schema);
+        assert_eq!(component(&d, "Company")["properties"]["tier"]["type"], json!(["integer", "null"]));
+        assert!(component(&d, "CompanyCreate")["properties"].get("tier").is_some());
+        assert!(component(&d, "CompanyUpdate")["properties"].get("tier").is_some());
+        assert!(param_names(&d, operation(&d, "/api/v1/companies", "get")).contains(&"tier"));
+    }
+
+    #[test]
+    fn deleting_a_company_offers_cascade_and_explains_the_deal_conflict() {
+        let d = doc();
+        let op = operation(&d, "/api/v1/companies/{id}", "delete");
+        assert!(param_names(&d, op).contains(&"cascade"));
+        let conflict = op.pointer("/responses/409/content/application~1problem+json/schema").expect("409");
+        assert!(conflict.to_string().contains("deal_count"));
+        assert!(!param_names(&d, operation(&d, "/api/v1/contacts/{id}", "delete")).contains(&"cascade"));
+        assert!(op["responses"].get("204").is_some());
+    }
+
+    #[test]
+    fn get_returns_the_etag_and_patch_takes_if_match() {
+        let d = doc();
+        assert!(operation(&d, "/api/v1/deals/{id}", "get").pointer("/responses/200/headers/ETag").is_some());
+        let patch = operation(&d, "/api/v1/deals/{id}", "patch");
+        assert!(param_names(&d, patch).contains(&"If-Match"));
+        assert!(patch["responses"].get("412").is_some());
+        let create = operation(&d, "/api/v1/deals", "post");
+        assert!(param_names(&d, create).contains(&"Idempotency-Key"));
+        assert!(create.pointer("/responses/201/headers/Location").is_some());
+        assert_eq!(create.pointer("/responses/201/content/application~1json/schema/$ref"), Some(&json!("#/components/schemas/Deal")));
+    }
+
+    #[test]
+    fn the_change_log_entry_lists_every_entity_and_operation() {
+        let d = doc();
+        let entry = component(&d, "ChangeEntry");
+        assert_eq!(entry["properties"]["op"]["enum"], json!(["create", "update", "delete", "restore", "purge"]));
+        assert!(entry["properties"]["entity"]["enum"].as_array().expect("entities").contains(&json!("deals")));
+        assert_eq!(component(&d, "ChangePage")["properties"]["next_after"]["format"], "int64");
+    }
+
+    #[test]
+    fn the_metadata_schema_knows_every_field_type_in_use() {
+        let schema = builtin_schema();
+        let d = document(&schema);
+        let types = component(&d, "FieldMetadata")["properties"]["type"]["enum"].as_array().expect("types").clone();
+        for f in schema.entities.values().flat_map(|e| &e.fields) {
+            let t = serde_json::to_value(f.ty).expect("serialise");
+            assert!(types.contains(&t), "{t}");
+        }
+    }
+
+    #[test]
+    fn the_docs_page_loads_nothing_from_elsewhere_and_never_parses_data_as_markup() {
+        let html = docs_html();
+        assert!(html.contains("/api/openapi.json"));
+        for forbidden in ["http://", "https://", "<link", "src=", "@import", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"] {
+            assert!(!html.contains(forbidden), "docs page contains {forbidden}");
+        }
+        assert!(html.contains("credentials: \"include\""));
+    }
+}

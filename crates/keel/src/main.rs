@@ -1,1 +1,81 @@
-fn main() {}
+//! `keel`: the one binary. Reads configuration (flags and `KEEL_*` / `DATABASE_URL`
+//! environment variables), picks the database, wires the crates together and runs a
+//! command. The only place that knows about all the crates.
+
+mod commands;
+mod seed;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "keel", version, about = "Keel, a self-hosted CRM")]
+struct Cli {
+    /// Database URL: sqlite://path.db (created if missing) or postgres://user@host/db.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://keel.db", global = true)]
+    database_url: String,
+    /// Log format: "pretty" for people, "json" for log collectors.
+    #[arg(long, env = "KEEL_LOG_FORMAT", default_value = "pretty", global = true)]
+    log_format: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (applies migrations first).
+    Serve(commands::serve::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load demo data: the CRM guide's samples plus generated records.
+    Seed(commands::seed::SeedArgs),
+    /// Manage users.
+    User(UserArgs),
+    /// Print the version.
+    Version,
+}
+
+#[derive(Args)]
+struct UserArgs {
+    #[command(subcommand)]
+    command: UserCommand,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user.
+    Create(commands::user::CreateArgs),
+}
+
+fn init_tracing(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KEEL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log_format);
+    let result = match cli.command {
+        Command::Serve(args) => commands::serve::run(&cli.database_url, args).await,
+        Command::Migrate => commands::migrate(&cli.database_url).await,
+        Command::Seed(args) => commands::seed::run(&cli.database_url, args).await,
+        Command::User(UserArgs { command: UserCommand::Create(args) }) => commands::user::create(&cli.database_url, args).await,
+        Command::Version => {
+            println!("keel {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

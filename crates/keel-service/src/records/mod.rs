@@ -3,6 +3,7 @@
 
 mod bulk;
 mod create;
+mod load;
 mod purge;
 mod read;
 mod trash;

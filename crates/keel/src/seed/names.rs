@@ -8,65 +8,62 @@
 
 /// Given names (ASCII, so they can go into email addresses unchanged).
 pub const FIRST_NAMES: &[&str] = &[
-    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "William", "Barbara",
-    "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Christopher", "Karen", "Charles", "Lisa", "Daniel", "Nancy",
-    "Matthew", "Betty", "Anthony", "Sandra", "Mark", "Margaret", "Donald", "Ashley", "Steven", "Kimberly", "Andrew", "Emily",
-    "Paul", "Donna", "Joshua", "Michelle", "Kenneth", "Carol", "Kevin", "Amanda", "Brian", "Melissa", "George", "Deborah",
-    "Timothy", "Stephanie", "Ronald", "Rebecca", "Jason", "Sharon", "Edward", "Laura", "Jeffrey", "Cynthia", "Ryan", "Dorothy",
-    "Jacob", "Amy", "Gary", "Kathleen", "Nicholas", "Angela", "Eric", "Shirley", "Jonathan", "Emma", "Stephen", "Brenda",
-    "Larry", "Pamela", "Justin", "Nicole", "Scott", "Anna", "Brandon", "Samantha", "Benjamin", "Katherine", "Samuel", "Christine",
-    "Gregory", "Debra", "Alexander", "Rachel", "Patrick", "Carolyn", "Frank", "Janet", "Raymond", "Maria", "Jack", "Olivia",
-    "Dennis", "Heather", "Jerry", "Helen", "Tyler", "Catherine", "Aaron", "Diane", "Jose", "Julie", "Adam", "Victoria",
-    "Nathan", "Joyce", "Henry", "Lauren", "Zachary", "Kelly", "Douglas", "Christina", "Peter", "Ruth", "Kyle", "Joan",
-    "Noah", "Virginia", "Ethan", "Judith", "Jeremy", "Evelyn", "Christian", "Hannah", "Walter", "Andrea", "Keith", "Megan",
-    "Austin", "Cheryl", "Roger", "Jacqueline", "Terry", "Madison", "Sean", "Sophia", "Gerald", "Abigail", "Carl", "Teresa",
-    "Dylan", "Isabella", "Harold", "Sara", "Jordan", "Janice", "Jesse", "Julia", "Bryan", "Grace", "Lawrence", "Judy",
-    "Arthur", "Theresa", "Gabriel", "Rose", "Bruce", "Beverly", "Logan", "Denise", "Albert", "Marilyn", "Willie", "Amber",
-    "Alan", "Danielle", "Eugene", "Brittany", "Russell", "Diana", "Elijah", "Natalie", "Louis", "Priya", "Wei", "Aisha",
-    "Hiroshi", "Fatima", "Mateo", "Ingrid", "Omar", "Chloe", "Raj", "Mei", "Luca", "Yuki", "Diego", "Leila",
+    "James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "David", "Elizabeth", "William", "Barbara", "Richard",
+    "Susan", "Joseph", "Jessica", "Thomas", "Sarah", "Christopher", "Karen", "Charles", "Lisa", "Daniel", "Nancy", "Matthew", "Betty",
+    "Anthony", "Sandra", "Mark", "Margaret", "Donald", "Ashley", "Steven", "Kimberly", "Andrew", "Emily", "Paul", "Donna", "Joshua",
+    "Michelle", "Kenneth", "Carol", "Kevin", "Amanda", "Brian", "Melissa", "George", "Deborah", "Timothy", "Stephanie", "Ronald",
+    "Rebecca", "Jason", "Sharon", "Edward", "Laura", "Jeffrey", "Cynthia", "Ryan", "Dorothy", "Jacob", "Amy", "Gary", "Kathleen",
+    "Nicholas", "Angela", "Eric", "Shirley", "Jonathan", "Emma", "Stephen", "Brenda", "Larry", "Pamela", "Justin", "Nicole", "Scott",
+    "Anna", "Brandon", "Samantha", "Benjamin", "Katherine", "Samuel", "Christine", "Gregory", "Debra", "Alexander", "Rachel", "Patrick",
+    "Carolyn", "Frank", "Janet", "Raymond", "Maria", "Jack", "Olivia", "Dennis", "Heather", "Jerry", "Helen", "Tyler", "Catherine",
+    "Aaron", "Diane", "Jose", "Julie", "Adam", "Victoria", "Nathan", "Joyce", "Henry", "Lauren", "Zachary", "Kelly", "Douglas",
+    "Christina", "Peter", "Ruth", "Kyle", "Joan", "Noah", "Virginia", "Ethan", "Judith", "Jeremy", "Evelyn", "Christian", "Hannah",
+    "Walter", "Andrea", "Keith", "Megan", "Austin", "Cheryl", "Roger", "Jacqueline", "Terry", "Madison", "Sean", "Sophia", "Gerald",
+    "Abigail", "Carl", "Teresa", "Dylan", "Isabella", "Harold", "Sara", "Jordan", "Janice", "Jesse", "Julia", "Bryan", "Grace", "Lawrence",
+    "Judy", "Arthur", "Theresa", "Gabriel", "Rose", "Bruce", "Beverly", "Logan", "Denise", "Albert", "Marilyn", "Willie", "Amber", "Alan",
+    "Danielle", "Eugene", "Brittany", "Russell", "Diana", "Elijah", "Natalie", "Louis", "Priya", "Wei", "Aisha", "Hiroshi", "Fatima",
+    "Mateo", "Ingrid", "Omar", "Chloe", "Raj", "Mei", "Luca", "Yuki", "Diego", "Leila",
 ];
 
 /// Family names; a few carry an apostrophe or hyphen, which emails and slugs drop.
 pub const LAST_NAMES: &[&str] = &[
     "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez", "Hernandez", "Lopez",
-    "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White",
-    "Harris", "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott",
-    "Torres", "Nguyen", "Hill", "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell",
-    "Carter", "Roberts", "Gomez", "Phillips", "Evans", "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes",
-    "Stewart", "Morris", "Morales", "Murphy", "Cook", "Rogers", "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey",
-    "Reed", "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson", "Watson", "Brooks", "Chavez", "Wood",
-    "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez", "Castillo", "Sanders", "Patel", "Myers",
-    "Long", "Ross", "Foster", "Jimenez", "Powell", "Jenkins", "Perry", "Russell", "Sullivan", "Bell", "Coleman", "Butler",
-    "Henderson", "Barnes", "Gonzales", "Fisher", "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Alexander", "Hamilton",
-    "Graham", "Reynolds", "Griffin", "Wallace", "Moreno", "West", "Cole", "Hayes", "Bryant", "Herrera", "Gibson", "Ellis",
-    "Tran", "Medina", "Aguilar", "Stevens", "Murray", "Ford", "Castro", "Marshall", "Owens", "Harrison", "Fernandez", "McDonald",
-    "Woods", "Washington", "Kennedy", "Wells", "Vargas", "Henry", "Chen", "Freeman", "Webb", "Tucker", "Guzman", "Burns",
-    "Crawford", "Olson", "Simpson", "Porter", "Hunter", "Gordon", "Mendez", "Silva", "Shaw", "Snyder", "Mason", "Dixon",
-    "O'Brien", "O'Connor", "Smith-Jones", "Nakamura", "Kowalski", "Schmidt", "Novak", "Haddad", "Okafor", "Singh", "Wang", "Larsen",
+    "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris",
+    "Sanchez", "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott", "Torres", "Nguyen", "Hill",
+    "Flores", "Green", "Adams", "Nelson", "Baker", "Hall", "Rivera", "Campbell", "Mitchell", "Carter", "Roberts", "Gomez", "Phillips",
+    "Evans", "Turner", "Diaz", "Parker", "Cruz", "Edwards", "Collins", "Reyes", "Stewart", "Morris", "Morales", "Murphy", "Cook", "Rogers",
+    "Gutierrez", "Ortiz", "Morgan", "Cooper", "Peterson", "Bailey", "Reed", "Kelly", "Howard", "Ramos", "Kim", "Cox", "Ward", "Richardson",
+    "Watson", "Brooks", "Chavez", "Wood", "James", "Bennett", "Gray", "Mendoza", "Ruiz", "Hughes", "Price", "Alvarez", "Castillo",
+    "Sanders", "Patel", "Myers", "Long", "Ross", "Foster", "Jimenez", "Powell", "Jenkins", "Perry", "Russell", "Sullivan", "Bell",
+    "Coleman", "Butler", "Henderson", "Barnes", "Gonzales", "Fisher", "Vasquez", "Simmons", "Romero", "Jordan", "Patterson", "Alexander",
+    "Hamilton", "Graham", "Reynolds", "Griffin", "Wallace", "Moreno", "West", "Cole", "Hayes", "Bryant", "Herrera", "Gibson", "Ellis",
+    "Tran", "Medina", "Aguilar", "Stevens", "Murray", "Ford", "Castro", "Marshall", "Owens", "Harrison", "Fernandez", "McDonald", "Woods",
+    "Washington", "Kennedy", "Wells", "Vargas", "Henry", "Chen", "Freeman", "Webb", "Tucker", "Guzman", "Burns", "Crawford", "Olson",
+    "Simpson", "Porter", "Hunter", "Gordon", "Mendez", "Silva", "Shaw", "Snyder", "Mason", "Dixon", "O'Brien", "O'Connor", "Smith-Jones",
+    "Nakamura", "Kowalski", "Schmidt", "Novak", "Haddad", "Okafor", "Singh", "Wang", "Larsen",
 ];
 
 /// First word of a generated company name.
 pub const ADJECTIVES: &[&str] = &[
-    "Blue", "Bright", "Swift", "Silver", "Golden", "Northern", "Southern", "Eastern", "Western", "Summit", "Pioneer", "Prime",
-    "Vivid", "Bold", "Clear", "Crimson", "Evergreen", "Granite", "Grand", "Horizon", "Iron", "Keystone", "Liberty", "Lunar",
-    "Brave", "Meridian", "Nimble", "Noble", "Central", "Pacific", "Atlantic", "Polar", "Quantum", "Radiant", "Rapid", "Red",
-    "Redwood", "Royal", "Sage", "Sapphire", "Scarlet", "Solar", "Sterling", "Civic", "Sunny", "True", "Union", "United",
-    "Urban", "Elite", "Vertex", "Violet", "White", "Wild", "Zenith", "Amber", "Apex", "Arctic", "Aspen", "Azure",
-    "Daring", "Cobalt", "Copper", "Coral", "Crystal", "Digital", "Emerald", "Fair", "First", "Forest", "Frontier", "Global",
-    "Green", "Highland", "Indigo", "Jade", "Lakeside", "Modern", "Mountain", "Open", "Orange", "Quiet", "Pinnacle", "Precision",
-    "Happy", "Rocky", "Smart", "Lucky", "Star", "Steady", "Strong", "Trusty", "Twin", "Vantage", "Velvet", "Wise",
+    "Blue", "Bright", "Swift", "Silver", "Golden", "Northern", "Southern", "Eastern", "Western", "Lofty", "Pioneer", "Prime", "Vivid",
+    "Bold", "Clear", "Crimson", "Evergreen", "Granite", "Grand", "Horizon", "Iron", "Keystone", "Liberty", "Lunar", "Brave", "Meridian",
+    "Nimble", "Noble", "Central", "Pacific", "Atlantic", "Polar", "Quantum", "Radiant", "Rapid", "Red", "Redwood", "Royal", "Sage",
+    "Sapphire", "Scarlet", "Solar", "Sterling", "Civic", "Sunny", "True", "Union", "United", "Urban", "Elite", "Vertex", "Violet", "White",
+    "Wild", "Zenith", "Amber", "Apex", "Arctic", "Aspen", "Azure", "Daring", "Cobalt", "Copper", "Coral", "Crystal", "Digital", "Emerald",
+    "Fair", "First", "Forest", "Frontier", "Global", "Green", "Highland", "Indigo", "Jade", "Lakeside", "Modern", "Mountain", "Open",
+    "Orange", "Quiet", "Pinnacle", "Precision", "Happy", "Rocky", "Smart", "Lucky", "Star", "Steady", "Strong", "Trusty", "Twin",
+    "Vantage", "Velvet", "Wise",
 ];
 
 /// Second word of a generated company name.
 pub const NOUNS: &[&str] = &[
-    "Harbor", "Peak", "River", "Bridge", "Forge", "Field", "Grove", "Ridge", "Path", "Point", "Crest", "Gate",
-    "Light", "Wave", "Stone", "Tree", "Leaf", "Cloud", "Sky", "Wind", "Fox", "Hawk", "Bear", "Wolf",
-    "Lion", "Eagle", "Owl", "Otter", "Heron", "Raven", "Falcon", "Comet", "Orbit", "Nova", "Pulse", "Signal",
-    "Spark", "Beacon", "Anchor", "Compass", "Arrow", "Shield", "Tower", "Castle", "Haven", "Meadow", "Canyon", "Mesa",
-    "Lake", "Bay", "Shore", "Island", "Valley", "Summit", "Trail", "Road", "Mill", "Works", "Foundry", "Loom",
-    "Key", "Lock", "Ledger", "Vault", "Circuit", "Byte", "Pixel", "Vector", "Matrix", "Logic", "Sphere", "Prism",
-    "Flame", "Ember", "Frost", "Storm", "Rain", "Tide", "Current", "Spring", "Well", "Root", "Seed", "Bloom",
-    "Oak", "Pine", "Birch", "Willow", "Cedar", "Elm", "Maple", "Sparrow", "Finch", "Dove", "Crane", "Lynx",
+    "Harbor", "Peak", "River", "Bridge", "Forge", "Field", "Grove", "Ridge", "Path", "Point", "Crest", "Gate", "Light", "Wave", "Stone",
+    "Tree", "Leaf", "Cloud", "Sky", "Wind", "Fox", "Hawk", "Bear", "Wolf", "Lion", "Eagle", "Owl", "Otter", "Heron", "Raven", "Falcon",
+    "Comet", "Orbit", "Nova", "Pulse", "Signal", "Spark", "Beacon", "Anchor", "Compass", "Arrow", "Shield", "Tower", "Castle", "Haven",
+    "Meadow", "Canyon", "Mesa", "Lake", "Bay", "Shore", "Island", "Valley", "Summit", "Trail", "Road", "Mill", "Works", "Foundry", "Loom",
+    "Key", "Lock", "Ledger", "Vault", "Circuit", "Byte", "Pixel", "Vector", "Matrix", "Logic", "Sphere", "Prism", "Flame", "Ember",
+    "Frost", "Storm", "Rain", "Tide", "Current", "Spring", "Well", "Root", "Seed", "Bloom", "Oak", "Pine", "Birch", "Willow", "Cedar",
+    "Elm", "Maple", "Sparrow", "Finch", "Dove", "Crane", "Lynx",
 ];
 
 /// Last word of a generated company name, with the industry it suggests (if any).
@@ -105,7 +102,8 @@ pub const SUFFIXES: &[(&str, Option<&str>)] = &[
 
 /// How phone numbers are made up in a country. Every plan yields numbers from ranges its
 /// regulator reserves for fiction (NANP 555-0100..0199, Ofcom's drama ranges, ACMA's
-/// 5550/7010 blocks), so demo data never rings a real person from a click-to-call link.
+/// 5550/7010 blocks and listed mobiles), so demo data never rings a real person from a
+/// click-to-call link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhonePlan {
     /// +1, the city's area code, 555-01xx.
@@ -170,7 +168,8 @@ pub const CITIES: &[City] = &[
     City { city: "Vancouver", state: "BC", country: "CA", phone: PhonePlan::Nanp(&[604, 778]) },
     City { city: "Montreal", state: "QC", country: "CA", phone: PhonePlan::Nanp(&[514, 438]) },
     City { city: "London", state: "England", country: "GB", phone: PhonePlan::Block { prefix: "+442079460", digits: 3 } },
-    City { city: "Manchester", state: "England", country: "GB", phone: PhonePlan::Block { prefix: "+441614960", digits: 3 } },
+    City { city: "Belfast", state: "Northern Ireland", country: "GB", phone: PhonePlan::Block { prefix: "+442890180", digits: 3 } },
+    City { city: "Cardiff", state: "Wales", country: "GB", phone: PhonePlan::Block { prefix: "+442920180", digits: 3 } },
     City { city: "Sydney", state: "NSW", country: "AU", phone: PhonePlan::Block { prefix: "+6125550", digits: 4 } },
     City { city: "Melbourne", state: "VIC", country: "AU", phone: PhonePlan::Block { prefix: "+6137010", digits: 4 } },
 ];
@@ -178,14 +177,16 @@ pub const CITIES: &[City] = &[
 /// How many entries at the start of `CITIES` are in the US.
 pub const US_CITY_COUNT: usize = 36;
 
-/// Mobile plans by country, used for contacts' `mobile`.
-pub fn mobile_plan(country: &str) -> PhonePlan {
+/// Mobile plans by country, used for contacts' `mobile`. None for Britain: the
+/// phonenumber crate rejects Ofcom's fictional mobile range (07700 900xxx), as it does
+/// Manchester's (0161 496 0xxx), which is why only two-digit British area codes appear above.
+pub fn mobile_plan(country: &str) -> Option<PhonePlan> {
     match country {
-        "GB" => PhonePlan::Block { prefix: "+447700900", digits: 3 },
+        "GB" => None,
         // ACMA lists single fictional mobile numbers rather than a block.
-        "AU" => PhonePlan::List(&["+61491570006", "+61491570156", "+61491570157", "+61491570158", "+61491570159", "+61491570110"]),
-        "CA" => PhonePlan::Nanp(&[416, 604, 514]),
-        _ => PhonePlan::Nanp(&[917, 415, 312, 617, 206, 512, 303, 404, 305, 213]),
+        "AU" => Some(PhonePlan::List(&["+61491570006", "+61491570156", "+61491570157", "+61491570158", "+61491570159", "+61491570110"])),
+        "CA" => Some(PhonePlan::Nanp(&[416, 604, 514])),
+        _ => Some(PhonePlan::Nanp(&[917, 415, 312, 617, 206, 512, 303, 404, 305, 213])),
     }
 }
 
@@ -195,9 +196,9 @@ pub fn landline_plan(country: &str) -> PhonePlan {
 }
 
 pub const STREET_NAMES: &[&str] = &[
-    "Main", "Oak", "Pine", "Maple", "Cedar", "Elm", "Washington", "Lake", "Hill", "Park", "Market", "Mission", "Broadway",
-    "Church", "High", "King", "Queen", "Bridge", "Mill", "River", "Sunset", "Harbor", "Spring", "Valley", "Franklin", "Jefferson",
-    "Lincoln", "Madison", "Union", "Commerce", "Innovation", "Technology", "Center", "Railroad", "Water", "Front",
+    "Main", "Oak", "Pine", "Maple", "Cedar", "Elm", "Washington", "Lake", "Hill", "Park", "Market", "Mission", "Broadway", "Church",
+    "High", "King", "Queen", "Bridge", "Mill", "River", "Sunset", "Harbor", "Spring", "Valley", "Franklin", "Jefferson", "Lincoln",
+    "Madison", "Union", "Commerce", "Innovation", "Technology", "Center", "Railroad", "Water", "Front",
 ];
 
 pub const STREET_TYPES: &[&str] = &["St", "Ave", "Blvd", "Rd", "Way", "Dr", "Ln", "Pkwy", "Pl", "Ct"];
@@ -207,43 +208,90 @@ pub const TITLES: &[(&str, &[&str])] = &[
     (
         "Sales",
         &[
-            "VP of Sales", "Head of Sales", "Sales Director", "Account Executive", "Senior Account Executive", "Sales Manager",
-            "Regional Sales Manager", "Business Development Manager", "Sales Operations Manager", "Chief Revenue Officer",
+            "VP of Sales",
+            "Head of Sales",
+            "Sales Director",
+            "Account Executive",
+            "Senior Account Executive",
+            "Sales Manager",
+            "Regional Sales Manager",
+            "Business Development Manager",
+            "Sales Operations Manager",
+            "Chief Revenue Officer",
         ],
     ),
     (
         "Marketing",
         &[
-            "Chief Marketing Officer", "VP of Marketing", "Head of Growth", "Marketing Manager", "Product Marketing Manager",
-            "Demand Generation Manager", "Content Strategist", "Brand Manager", "Marketing Operations Lead",
+            "Chief Marketing Officer",
+            "VP of Marketing",
+            "Head of Growth",
+            "Marketing Manager",
+            "Product Marketing Manager",
+            "Demand Generation Manager",
+            "Content Strategist",
+            "Brand Manager",
+            "Marketing Operations Lead",
         ],
     ),
     (
         "Engineering",
         &[
-            "CTO", "VP of Engineering", "Head of Engineering", "Engineering Manager", "Senior Software Engineer", "Software Engineer",
-            "IT Director", "Solutions Architect", "Head of Data", "DevOps Lead",
+            "CTO",
+            "VP of Engineering",
+            "Head of Engineering",
+            "Engineering Manager",
+            "Senior Software Engineer",
+            "Software Engineer",
+            "IT Director",
+            "Solutions Architect",
+            "Head of Data",
+            "DevOps Lead",
         ],
     ),
-    (
-        "HR",
-        &["Head of People", "HR Director", "HR Manager", "Talent Acquisition Lead", "People Operations Manager", "Recruiter"],
-    ),
+    ("HR", &["Head of People", "HR Director", "HR Manager", "Talent Acquisition Lead", "People Operations Manager", "Recruiter"]),
     (
         "Other",
         &[
-            "CEO", "COO", "CFO", "Founder", "Co-Founder", "President", "General Manager", "Operations Manager", "Procurement Manager",
-            "Office Manager", "Finance Director", "Controller", "Head of Customer Success",
+            "CEO",
+            "COO",
+            "CFO",
+            "Founder",
+            "Co-Founder",
+            "President",
+            "General Manager",
+            "Operations Manager",
+            "Procurement Manager",
+            "Office Manager",
+            "Finance Director",
+            "Controller",
+            "Head of Customer Success",
         ],
     ),
 ];
 
 /// What deals are for: "<Product> for <Company>".
 pub const PRODUCTS: &[&str] = &[
-    "Enterprise License", "Starter Package", "Professional Plan", "Annual Subscription", "Platform Upgrade", "Support Renewal",
-    "Pilot Program", "Seat Expansion", "Onboarding Services", "Data Migration", "Analytics Add-on", "Security Bundle",
-    "Training Workshop", "Implementation Project", "Multi-year Renewal", "API Access Tier", "Premium Support", "Team Plan",
-    "Integration Package", "Consulting Retainer",
+    "Enterprise License",
+    "Starter Package",
+    "Professional Plan",
+    "Annual Subscription",
+    "Platform Upgrade",
+    "Support Renewal",
+    "Pilot Program",
+    "Seat Expansion",
+    "Onboarding Services",
+    "Data Migration",
+    "Analytics Add-on",
+    "Security Bundle",
+    "Training Workshop",
+    "Implementation Project",
+    "Multi-year Renewal",
+    "API Access Tier",
+    "Premium Support",
+    "Team Plan",
+    "Integration Package",
+    "Consulting Retainer",
 ];
 
 /// Free-mail style domains for contacts without a company. Reserved by RFC 2606, so

@@ -1,0 +1,21 @@
+//! One router per area, merged here.
+
+mod auth;
+mod meta;
+mod records;
+
+use axum::Router;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+pub fn router(_state: AppState) -> Router<AppState> {
+    Router::new()
+        .merge(meta::router())
+        .merge(auth::router())
+        .merge(records::router())
+        .fallback(|| async { ApiError::not_found() })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(axum::http::StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "This resource does not support that method")
+        })
+}

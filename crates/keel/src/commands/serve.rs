@@ -1,0 +1,79 @@
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use clap::Args;
+use keel_api::AppState;
+use tokio::net::TcpListener;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "KEEL_BIND", default_value = "127.0.0.1")]
+    bind: String,
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, env = "KEEL_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Load demo data first if the database has no companies yet.
+    #[arg(long, env = "KEEL_DEMO")]
+    demo: bool,
+    /// Email of the administrator created on first start.
+    #[arg(long, env = "KEEL_ADMIN_EMAIL", default_value = "admin@keel.local")]
+    admin_email: String,
+    /// Mark session cookies Secure (serve behind HTTPS). Also on when a proxy sends X-Forwarded-Proto: https.
+    #[arg(long, env = "KEEL_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
+    let service = super::open(database_url).await?;
+    let mut login_hint = None;
+    if args.demo && service.count_all("companies").await? == 0 {
+        let report = super::seed::load(&service, &super::seed::SeedArgs::demo_defaults()).await?;
+        login_hint = Some(format!("{} / {}", report.admin_email, super::seed::DEMO_PASSWORD));
+    }
+    if let Some(password) = service.bootstrap_admin(&args.admin_email).await? {
+        login_hint = Some(format!("{} / {password}   (first run: change it after signing in)", args.admin_email));
+    }
+    let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse().with_context(|| format!("bad --bind/--port {}:{}", args.bind, args.port))?;
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    println!();
+    println!("  Keel is running at http://{local}/");
+    println!("  API docs:          http://{local}/api/docs");
+    println!("  Database:          {}", super::redact(database_url));
+    match login_hint {
+        Some(hint) => println!("  Sign in:           {hint}"),
+        None if args.demo => println!("  Sign in:           admin@keel.local / {}", super::seed::DEMO_PASSWORD),
+        None => println!("  Sign in:           with an existing user (create one: keel user create --email … --role admin)"),
+    }
+    println!();
+    let state = AppState::new(service.clone(), args.secure_cookies);
+    keel_api::serve(listener, state, shutdown_signal()).await.context("server error")?;
+    service.db().close().await;
+    Ok(())
+}
