@@ -54,6 +54,14 @@ impl Service {
         Self { db, schema: Arc::new(schema), clock, config }
     }
 
+    /// Open the database at `url` (SQLite or PostgreSQL), apply migrations and build the
+    /// service with the built-in schema and the wall clock. `keel` and the tests both start here.
+    pub async fn connect(url: &str, config: ServiceConfig) -> Result<Self, ServiceError> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(Self::new(db, keel_domain::schema::builtin_schema(), Arc::new(keel_domain::clock::SystemClock), config))
+    }
+
     pub fn schema(&self) -> &Schema {
         &self.schema
     }

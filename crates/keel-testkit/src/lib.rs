@@ -1,14 +1,287 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
+//! Test support: `TestApp` runs the real server (the same `keel_api::app` as `keel serve`)
+//! on an ephemeral port against a fresh database — a new SQLite file or a new
+//! PostgreSQL database, dropped afterwards — and `Client` drives it over HTTP.
+//! `both_backends!` turns one test body into a SQLite test and a PostgreSQL test.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use keel_api::AppState;
+use keel_domain::policy::Role;
+use keel_service::{Ctx, Service, ServiceConfig};
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Where tests find PostgreSQL; `.ci/run` makes sure it is up. An unreachable server
+/// fails the PostgreSQL half of every test: it is never skipped.
+pub fn postgres_admin_url() -> String {
+    std::env::var("KEEL_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique_name() -> String {
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    format!("keel_test_{}_{}_{n}", std::process::id(), uuid::Uuid::now_v7().simple())
+}
+
+enum TestDb {
+    /// Held so the directory (and the database file) lives as long as the app.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { name: String },
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub backend: Backend,
+    pub service: Service,
+    /// A client signed in as an admin.
+    pub admin: Client,
+    db: Option<TestDb>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let (url, db) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("keel.db");
+                (format!("sqlite://{}", path.display()), TestDb::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let name = unique_name();
+                let admin = postgres_admin_url();
+                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+                    .await
+                    .unwrap_or_else(|e| panic!("PostgreSQL at {admin} is required for the test suite: {e}"));
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
+                (format!("{base}/{name}"), TestDb::Postgres { name })
+            }
+        };
+        let service = Service::connect(&url, ServiceConfig::default()).await.expect("open test database");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = oneshot::channel::<()>();
+        let state = AppState::new(service.clone(), false);
+        let server = tokio::spawn(async move {
+            let _ = keel_api::serve(listener, state, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        let base = format!("http://{addr}");
+        let mut app = TestApp {
+            base: base.clone(),
+            backend,
+            service,
+            admin: Client::anonymous(&base),
+            db: Some(db),
+            shutdown: Some(tx),
+            server: Some(server),
+        };
+        app.admin = app.user(Role::Admin).await.1;
+        app
     }
+
+    /// A new user with `role`, and a client signed in as them with a personal API token.
+    pub async fn user(&self, role: Role) -> (Value, Client) {
+        let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::now_v7().simple());
+        let user = self
+            .service
+            .create_user_as_system(&email, &format!("Test {}", role.as_str()), role.as_str(), "correct horse battery staple")
+            .await
+            .expect("create user");
+        let id = user.get("id").and_then(Value::as_str).and_then(|s| uuid::Uuid::parse_str(s).ok()).expect("user id");
+        let actor = keel_domain::policy::Actor { user_id: id, role, team_id: None };
+        let token = self.service.create_token(&Ctx { actor, request_id: None }, "tests").await.expect("token");
+        let mut client = Client::anonymous(&self.base);
+        client.token = Some(token.secret);
+        (Value::Object(user), client)
+    }
+
+    pub fn anonymous(&self) -> Client {
+        Client::anonymous(&self.base)
+    }
+
+    /// Stop the server and drop the database.
+    pub async fn cleanup(mut self) {
+        self.stop().await;
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+        self.service.db().close().await;
+        if let Some(TestDb::Postgres { name }) = self.db.take() {
+            if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+            }
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // A test that panicked never reached `cleanup`: drop its PostgreSQL database anyway.
+        if let Some(TestDb::Postgres { name }) = self.db.take() {
+            let handle = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                if let Ok(rt) = rt {
+                    rt.block_on(async {
+                        if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await {
+                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+                        }
+                    });
+                }
+            });
+            let _ = handle.join();
+        }
+    }
+}
+
+/// An HTTP response, decoded.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// `body["errors"]` field names, for asserting on validation failures.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"].as_array().map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_string)).collect()).unwrap_or_default()
+    }
+    pub fn id(&self) -> String {
+        self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.text)).to_string()
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    http: reqwest::Client,
+    pub token: Option<String>,
+}
+
+impl Client {
+    fn anonymous(base: &str) -> Client {
+        Client { base: base.to_string(), http: reqwest::Client::new(), token: None }
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>, headers: &[(&str, &str)]) -> Response {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        into_response(req.send().await.expect("request")).await
+    }
+
+    /// Send raw bytes with a content type: for malformed input tests.
+    pub async fn send_raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Response {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        into_response(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(Method::GET, path, None, &[]).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.send(Method::POST, path, Some(body), &[]).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> Response {
+        self.send(Method::PATCH, path, Some(body), &[]).await
+    }
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(Method::DELETE, path, None, &[]).await
+    }
+
+    /// Create a record and return its JSON, failing the test if it is not 201.
+    pub async fn create(&self, entity: &str, body: Value) -> Value {
+        let res = self.post(&format!("/api/v1/{entity}"), body).await;
+        assert_eq!(res.status, StatusCode::CREATED, "create {entity}: {}", res.text);
+        res.body
+    }
+
+    /// A company with a unique name and domain, plus any extra fields.
+    pub async fn company(&self, extra: Value) -> Value {
+        let n = uuid::Uuid::now_v7().simple().to_string();
+        let mut body = json!({ "name": format!("Company {n}"), "domain": format!("c{}.example.com", &n[20..]) });
+        merge(&mut body, extra);
+        self.create("companies", body).await
+    }
+
+    pub async fn deal(&self, company_id: &str, extra: Value) -> Value {
+        let mut body = json!({ "title": "Test deal", "company_id": company_id, "amount": 100_000 });
+        merge(&mut body, extra);
+        self.create("deals", body).await
+    }
+}
+
+pub fn merge(base: &mut Value, extra: Value) {
+    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
+        b.extend(e);
+    }
+}
+
+async fn into_response(res: reqwest::Response) -> Response {
+    let status = res.status();
+    let headers = res.headers().clone();
+    let text = res.text().await.unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Response { status, headers, body, text }
+}
+
+/// Run a test body on SQLite and on PostgreSQL: with `async fn name(app: &TestApp)`,
+/// `both_backends!(name);` makes `name::sqlite` and `name::postgres`.
+#[macro_export]
+macro_rules! both_backends {
+    ($name:ident) => {
+        $crate::both_backends!($name, $name);
+    };
+    ($mod_name:ident, $body:ident) => {
+        mod $mod_name {
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await;
+                super::$body(&app).await;
+                app.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let app = $crate::TestApp::spawn($crate::Backend::Postgres).await;
+                super::$body(&app).await;
+                app.cleanup().await;
+            }
+        }
+    };
 }

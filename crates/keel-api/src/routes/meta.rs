@@ -37,7 +37,7 @@ async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn schema(State(state): State<AppState>, _ctx: RequestCtx) -> impl IntoResponse {
-    Json(json!({ "entities": state.service.schema().entities }))
+    Json(json!({ "entities": state.service.schema().public().entities }))
 }
 
 async fn changes(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, RawQuery(raw): RawQuery) -> Result<impl IntoResponse, ApiError> {

@@ -281,3 +281,14 @@ impl EntityDef {
         self.visible_fields().map(|f| (f.name.clone(), record.get(&f.name).to_json())).collect()
     }
 }
+
+impl Schema {
+    /// The schema as clients may see it: hidden fields (password hashes) removed.
+    pub fn public(&self) -> Schema {
+        let mut s = self.clone();
+        for e in s.entities.values_mut() {
+            e.fields.retain(|f| !f.hidden);
+        }
+        s
+    }
+}

@@ -4,18 +4,14 @@ pub mod seed;
 pub mod serve;
 pub mod user;
 
-use std::sync::Arc;
-
 use anyhow::Context;
-use keel_domain::clock::SystemClock;
 use keel_service::{Service, ServiceConfig};
-use keel_store::Db;
 
 /// Connect, migrate, and build the service: every command starts here.
 pub async fn open(database_url: &str) -> anyhow::Result<Service> {
-    let db = Db::connect(database_url).await.with_context(|| format!("cannot open database {}", redact(database_url)))?;
-    db.migrate().await.context("migrations failed")?;
-    Ok(Service::new(db, keel_domain::schema::builtin_schema(), Arc::new(SystemClock), ServiceConfig::default()))
+    Service::connect(database_url, ServiceConfig::default())
+        .await
+        .with_context(|| format!("cannot open and migrate database {}", redact(database_url)))
 }
 
 pub async fn migrate(database_url: &str) -> anyhow::Result<()> {

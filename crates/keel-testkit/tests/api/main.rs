@@ -1,0 +1,9 @@
+//! API tests: the real server over HTTP, each test on SQLite and on PostgreSQL.
+
+mod auth;
+mod bad_input;
+mod changes;
+mod lists;
+mod records;
+mod trash;
+mod validation;
