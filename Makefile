@@ -1,0 +1,22 @@
+# The two commands the README starts with: `make run` and `make test`.
+.PHONY: run test bench fmt lint
+
+DATABASE_URL ?= sqlite://keel.db
+
+## Build and run Keel on SQLite with demo data; prints the URL and the login.
+run:
+	DATABASE_URL=$(DATABASE_URL) cargo run -p keel -- serve --demo
+
+## Every check and test, on SQLite and PostgreSQL (starts or installs PostgreSQL if needed).
+test:
+	bash scripts/test.sh
+
+## Seed a large database and measure list/search latency (see docs/BENCHMARKS.md).
+bench:
+	bash scripts/bench.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
