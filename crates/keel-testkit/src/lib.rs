@@ -32,26 +32,18 @@ fn unique_name() -> String {
     format!("keel_test_{}_{}_{n}", std::process::id(), uuid::Uuid::now_v7().simple())
 }
 
-enum TestDb {
-    /// Held so the directory (and the database file) lives as long as the app.
+/// A fresh, empty database for one test: a SQLite file in a temp dir, or a new
+/// PostgreSQL database that is dropped when this value is dropped.
+pub enum TestDb {
+    /// Held so the directory (and the database file) lives as long as the test.
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
     Postgres { name: String },
 }
 
-pub struct TestApp {
-    pub base: String,
-    pub backend: Backend,
-    pub service: Service,
-    /// A client signed in as an admin.
-    pub admin: Client,
-    db: Option<TestDb>,
-    shutdown: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl TestApp {
-    pub async fn spawn(backend: Backend) -> TestApp {
-        let (url, db) = match backend {
+impl TestDb {
+    /// Create the database and return its URL.
+    pub async fn create(backend: Backend) -> (String, TestDb) {
+        match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let path = dir.path().join("keel.db");
@@ -67,7 +59,58 @@ impl TestApp {
                 let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b).to_string();
                 (format!("{base}/{name}"), TestDb::Postgres { name })
             }
-        };
+        }
+    }
+
+    async fn drop_now(&mut self) {
+        if let TestDb::Postgres { name } = self {
+            drop_postgres(name).await;
+            name.clear();
+        }
+    }
+}
+
+async fn drop_postgres(name: &str) {
+    if name.is_empty() {
+        return;
+    }
+    if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await {
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // A test that panicked never reached its cleanup: drop its PostgreSQL database anyway.
+        if let TestDb::Postgres { name } = self {
+            if name.is_empty() {
+                return;
+            }
+            let name = std::mem::take(name);
+            let handle = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                    rt.block_on(drop_postgres(&name));
+                }
+            });
+            let _ = handle.join();
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub backend: Backend,
+    pub service: Service,
+    /// A client signed in as an admin.
+    pub admin: Client,
+    db: Option<TestDb>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        let (url, db) = TestDb::create(backend).await;
         let service = Service::connect(&url, ServiceConfig::default()).await.expect("open test database");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
@@ -126,29 +169,8 @@ impl TestApp {
             let _ = server.await;
         }
         self.service.db().close().await;
-        if let Some(TestDb::Postgres { name }) = self.db.take() {
-            if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await {
-                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
-            }
-        }
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        // A test that panicked never reached `cleanup`: drop its PostgreSQL database anyway.
-        if let Some(TestDb::Postgres { name }) = self.db.take() {
-            let handle = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
-                if let Ok(rt) = rt {
-                    rt.block_on(async {
-                        if let Ok(mut conn) = <sqlx::PgConnection as sqlx::Connection>::connect(&postgres_admin_url()).await {
-                            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
-                        }
-                    });
-                }
-            });
-            let _ = handle.join();
+        if let Some(mut db) = self.db.take() {
+            db.drop_now().await;
         }
     }
 }

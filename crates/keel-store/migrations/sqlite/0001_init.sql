@@ -16,6 +16,8 @@ CREATE TABLE teams (
 );
 CREATE UNIQUE INDEX teams_name_unique ON teams (lower(name)) WHERE deleted_at IS NULL;
 CREATE INDEX teams_name_sort ON teams (name, id);
+CREATE INDEX teams_created_at ON teams (created_at, id);
+CREATE INDEX teams_updated_at ON teams (updated_at, id);
 
 CREATE TABLE users (
     rid INTEGER PRIMARY KEY,
@@ -36,6 +38,8 @@ CREATE UNIQUE INDEX users_email_unique ON users (lower(email)) WHERE deleted_at 
 CREATE INDEX users_email_sort ON users (email, id);
 CREATE INDEX users_name_sort ON users (name, id);
 CREATE INDEX users_team_id ON users (team_id, id);
+CREATE INDEX users_created_at ON users (created_at, id);
+CREATE INDEX users_updated_at ON users (updated_at, id);
 
 CREATE TABLE companies (
     rid INTEGER PRIMARY KEY,

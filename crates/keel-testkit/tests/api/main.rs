@@ -5,5 +5,6 @@ mod bad_input;
 mod changes;
 mod lists;
 mod records;
+mod schema_conformance;
 mod trash;
 mod validation;
