@@ -30,7 +30,8 @@ pub fn condition(backend: Backend, table: &str, q: &str) -> Option<SimpleExpr> {
         }
         Backend::Postgres => {
             let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
-            Expr::cust_with_values("search @@ to_tsquery('simple'::regconfig, ?)", [query])
+            // sea-query numbers PostgreSQL placeholders itself only in `$N` form.
+            Expr::cust_with_values("search @@ to_tsquery('simple'::regconfig, $1)", [query])
         }
     })
 }
@@ -44,5 +45,18 @@ mod tests {
         assert_eq!(terms("Acme \"OR 1=1 -- *"), vec!["acme", "or", "1", "1"]);
         assert_eq!(terms("john@acme.com"), vec!["john", "acme", "com"]);
         assert!(terms("%%% ''' ").is_empty());
+    }
+}
+
+#[cfg(test)]
+mod scratch_print {
+    #[test]
+    fn scratch_print_sql() {
+        use sea_query::{Query, Alias, PostgresQueryBuilder, Cond};
+        let c = super::condition(crate::db::Backend::Postgres, "companies", "acm").expect("c");
+        let mut q = Query::select();
+        q.from(Alias::new("companies")).column(Alias::new("id")).cond_where(Cond::all().add(c));
+        eprintln!("SQL: {}", q.to_string(PostgresQueryBuilder));
+        eprintln!("SQL2: {:?}", q.build(PostgresQueryBuilder));
     }
 }

@@ -49,6 +49,15 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing requests in flight");
 }
 
+/// Print the start-up banner. A closed stdout (a supervisor that stopped reading) must
+/// not take the server down, so write errors are ignored rather than panicking.
+fn banner(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}");
+    let _ = out.flush();
+}
+
 pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let service = super::open(database_url).await?;
     let mut login_hint = None;
@@ -62,16 +71,15 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse().with_context(|| format!("bad --bind/--port {}:{}", args.bind, args.port))?;
     let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
-    println!();
-    println!("  Keel is running at http://{local}/");
-    println!("  API docs:          http://{local}/api/docs");
-    println!("  Database:          {}", super::redact(database_url));
-    match login_hint {
-        Some(hint) => println!("  Sign in:           {hint}"),
-        None if args.demo => println!("  Sign in:           admin@keel.local / {}", super::seed::DEMO_PASSWORD),
-        None => println!("  Sign in:           with an existing user (create one: keel user create --email … --role admin)"),
-    }
-    println!();
+    let sign_in = match login_hint {
+        Some(hint) => hint,
+        None if args.demo => format!("admin@keel.local / {}", super::seed::DEMO_PASSWORD),
+        None => "with an existing user (create one: keel user create --email … --role admin)".to_string(),
+    };
+    banner(&format!(
+        "\n  Keel is running at http://{local}/\n  API docs:          http://{local}/api/docs\n  Database:          {}\n  Sign in:           {sign_in}\n",
+        super::redact(database_url)
+    ));
     let state = AppState::new(service.clone(), args.secure_cookies);
     keel_api::serve(listener, state, shutdown_signal()).await.context("server error")?;
     service.db().close().await;

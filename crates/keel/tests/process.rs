@@ -1,0 +1,175 @@
+//! The `keel` binary as an operator runs it: first-run admin, acknowledged writes that
+//! survive SIGKILL, graceful exit on SIGTERM, and the CLI commands — on both databases.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use keel_testkit::{Backend, TestDb};
+use serde_json::{Value, json};
+
+const KEEL: &str = env!("CARGO_BIN_EXE_keel");
+
+struct Server {
+    child: Child,
+    base: String,
+    /// What the "Sign in:" line printed.
+    sign_in: String,
+}
+
+/// Start `keel serve --port 0` and read the URL and login from what it prints.
+fn start(url: &str) -> Server {
+    let mut child = Command::new(KEEL)
+        .args(["serve", "--port", "0"])
+        .env("DATABASE_URL", url)
+        .env("KEEL_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start keel");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut base = String::new();
+    let mut sign_in = String::new();
+    let mut lines = BufReader::new(stdout).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        if let Some(rest) = line.trim().strip_prefix("Keel is running at ") {
+            base = rest.trim_end_matches('/').to_string();
+        }
+        if let Some(rest) = line.trim().strip_prefix("Sign in:") {
+            sign_in = rest.trim().to_string();
+            break;
+        }
+    }
+    assert!(!base.is_empty(), "keel did not print its URL");
+    // Keep reading so the server never writes into a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Server { child, base, sign_in }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
+    assert!(status.success());
+}
+
+async fn login(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let res = http.post(format!("{base}/api/v1/auth/login")).json(&json!({ "email": email, "password": password })).send().await.expect("login");
+    assert_eq!(res.status(), 200, "login as {email}");
+    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie");
+    cookie.split(';').next().expect("pair").to_string()
+}
+
+async fn acknowledged_writes_survive_sigkill(backend: Backend) {
+    let (url, _db) = TestDb::create(backend).await;
+    let server = start(&url);
+    // First run on an empty database: an admin with a random password, printed once.
+    let (email, rest) = server.sign_in.split_once(" / ").expect("email / password");
+    let password = rest.split_whitespace().next().expect("password").to_string();
+    assert_eq!(email, "admin@keel.local");
+    let http = reqwest::Client::new();
+    let cookie = login(&http, &server.base, email, &password).await;
+
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        let res = http
+            .post(format!("{}/api/v1/companies", server.base))
+            .header("cookie", &cookie)
+            .json(&json!({ "name": format!("Durable {i}") }))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.expect("json");
+        ids.push(body["id"].as_str().expect("id").to_string());
+    }
+    let mut child = server.child;
+    signal(&child, "-KILL");
+    let _ = child.wait();
+
+    let again = start(&url);
+    assert!(!again.sign_in.contains("first run"), "the admin must not be created twice");
+    let cookie = login(&http, &again.base, email, &password).await;
+    for id in &ids {
+        let res = http.get(format!("{}/api/v1/companies/{id}", again.base)).header("cookie", &cookie).send().await.expect("get");
+        assert_eq!(res.status(), 200, "company {id} was acknowledged but lost");
+    }
+    let mut child = again.child;
+    signal(&child, "-TERM");
+    let status = wait_with_timeout(&mut child, Duration::from_secs(15));
+    assert!(status.is_some_and(|s| s.success()), "keel should exit cleanly on SIGTERM, got {status:?}");
+}
+
+fn wait_with_timeout(child: &mut Child, limit: Duration) -> Option<std::process::ExitStatus> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Some(status);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_on_sqlite() {
+    acknowledged_writes_survive_sigkill(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_on_postgres() {
+    acknowledged_writes_survive_sigkill(Backend::Postgres).await;
+}
+
+fn keel(url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(KEEL).args(args).env("DATABASE_URL", url).env("KEEL_LOG", "warn").output().expect("run keel")
+}
+
+async fn cli_commands(backend: Backend) {
+    let (url, _db) = TestDb::create(backend).await;
+    let version = keel(&url, &["version"]);
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("keel "));
+
+    assert!(keel(&url, &["migrate"]).status.success());
+    assert!(keel(&url, &["migrate"]).status.success(), "migrate is idempotent");
+
+    let short = keel(&url, &["user", "create", "--email", "x@example.com", "--role", "rep", "--password", "short"]);
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("12 characters"), "the error says why");
+
+    let created = keel(&url, &["user", "create", "--email", "Ops@Example.com", "--role", "manager", "--password", "a long enough password"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+
+    let seeded = keel(&url, &["seed", "--demo", "--companies", "30", "--contacts", "120", "--deals", "40", "--activities", "60"]);
+    assert!(!seeded.status.success(), "the demo team is only seeded into an empty database");
+
+    let (url2, _db2) = TestDb::create(backend).await;
+    let seeded = keel(&url2, &["seed", "--demo", "--companies", "30", "--contacts", "120", "--deals", "40", "--activities", "60"]);
+    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    let server = start(&url2);
+    let http = reqwest::Client::new();
+    let cookie = login(&http, &server.base, "admin@keel.local", "keel-demo-password").await;
+    for (entity, at_least) in [("companies", 33), ("contacts", 122), ("deals", 42), ("activities", 60)] {
+        let res = http.get(format!("{}/api/v1/{entity}?count=true&limit=1", server.base)).header("cookie", &cookie).send().await.expect("list");
+        let body: Value = res.json().await.expect("json");
+        let total = body["total"].as_i64().expect("total");
+        assert!(total >= at_least, "{entity}: {total} < {at_least}");
+    }
+    // The guide's sample data is there.
+    let res = http.get(format!("{}/api/v1/companies?q=acme%20corp&limit=200", server.base)).header("cookie", &cookie).send().await.expect("search");
+    let body: Value = res.json().await.expect("json");
+    assert!(body["data"].as_array().is_some_and(|d| d.iter().any(|c| c["name"] == "Acme Corp")));
+    let mut child = server.child;
+    signal(&child, "-TERM");
+    let _ = wait_with_timeout(&mut child, Duration::from_secs(15));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_commands_on_sqlite() {
+    cli_commands(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_commands_on_postgres() {
+    cli_commands(Backend::Postgres).await;
+}
