@@ -7,11 +7,11 @@ use keel_domain::query::{Cursor, Filter, ListQuery, Op, Operand, encode_cursor};
 use keel_domain::schema::{EntityDef, FieldType};
 use keel_domain::value::{Record, Value};
 use sea_query::{
-    Alias, Asterisk, Cond, Condition, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    Alias, Asterisk, BinOper, Cond, Condition, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
 };
 use uuid::Uuid;
 
-use crate::db::{Row, Tx};
+use crate::db::{Backend, Row, Tx};
 use crate::error::{Result, StoreError};
 use crate::search;
 
@@ -182,6 +182,41 @@ fn escape_like(s: &str) -> String {
     out
 }
 
+/// A GLOB pattern matching text that contains `s` in any letter case. SQLite's `lower()`
+/// and `LIKE` fold ASCII only ("Ä" stays "Ä"), so each cased character becomes a class
+/// of its case variants (`[äÄ]`) and GLOB, which is case-sensitive, does the rest.
+fn glob_contains(s: &str) -> String {
+    // Case mappings to several characters (ß → SS) cannot be a class member: skipped.
+    fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
+        let first = it.next()?;
+        it.next().is_none().then_some(first)
+    }
+    let mut out = String::with_capacity(s.len() * 3 + 2);
+    out.push('*');
+    for c in s.chars() {
+        let mut variants = vec![c];
+        for v in [single(c.to_lowercase()), single(c.to_uppercase())].into_iter().flatten() {
+            if !variants.contains(&v) {
+                variants.push(v);
+            }
+        }
+        if variants.len() > 1 {
+            out.push('[');
+            out.extend(variants);
+            out.push(']');
+        } else if matches!(c, '*' | '?' | '[' | ']') {
+            // A one-character class is the only escape GLOB has; `[]]` matches "]".
+            out.push('[');
+            out.push(c);
+            out.push(']');
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('*');
+    out
+}
+
 fn filter_condition(tx: &Tx, entity: &EntityDef, f: &Filter) -> Result<SimpleExpr> {
     let field = entity.field(&f.field).ok_or_else(|| StoreError::Corrupt(format!("unknown field {}", f.field)))?;
     let c = || Expr::col(col(&f.field));
@@ -190,9 +225,10 @@ fn filter_condition(tx: &Tx, entity: &EntityDef, f: &Filter) -> Result<SimpleExp
         (Op::IsNull, Operand::Flag(true)) => c().is_null(),
         (Op::IsNull, Operand::Flag(false)) => c().is_not_null(),
         (Op::In, Operand::Many(vs)) => c().is_in(vs.iter().map(enc)),
-        (Op::Contains, Operand::One(Value::Text(s))) => {
-            Expr::expr(Func::lower(c())).like(LikeExpr::new(escape_like(s)).escape('\\'))
-        }
+        (Op::Contains, Operand::One(Value::Text(s))) => match tx.backend() {
+            Backend::Sqlite => c().binary(BinOper::Custom("GLOB"), glob_contains(s)),
+            Backend::Postgres => Expr::expr(Func::lower(c())).like(LikeExpr::new(escape_like(s)).escape('\\')),
+        },
         (Op::Eq, Operand::One(Value::Null)) => c().is_null(),
         (Op::Ne, Operand::One(Value::Null)) => c().is_not_null(),
         (Op::Eq, Operand::One(v)) => c().eq(enc(v)),
@@ -289,4 +325,16 @@ pub async fn list(tx: &mut Tx, entity: &EntityDef, query: &ListQuery, scope: &Ro
         None
     };
     Ok(Page { records, next_cursor, total })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_contains;
+
+    #[test]
+    fn glob_patterns_fold_case_and_escape_wildcards() {
+        assert_eq!(glob_contains("Äb1"), "*[Ää][bB]1*");
+        assert_eq!(glob_contains("*?[]%_"), "*[*][?][[][]]%_*");
+        assert_eq!(glob_contains("ß"), "*ß*", "no one-character upper case");
+    }
 }

@@ -47,16 +47,3 @@ mod tests {
         assert!(terms("%%% ''' ").is_empty());
     }
 }
-
-#[cfg(test)]
-mod scratch_print {
-    #[test]
-    fn scratch_print_sql() {
-        use sea_query::{Query, Alias, PostgresQueryBuilder, Cond};
-        let c = super::condition(crate::db::Backend::Postgres, "companies", "acm").expect("c");
-        let mut q = Query::select();
-        q.from(Alias::new("companies")).column(Alias::new("id")).cond_where(Cond::all().add(c));
-        eprintln!("SQL: {}", q.to_string(PostgresQueryBuilder));
-        eprintln!("SQL2: {:?}", q.build(PostgresQueryBuilder));
-    }
-}
