@@ -31,7 +31,7 @@ pub fn condition(backend: Backend, table: &str, q: &str) -> Option<SimpleExpr> {
         Backend::Postgres => {
             let query = words.iter().map(|w| format!("{w}:*")).collect::<Vec<_>>().join(" & ");
             // sea-query numbers PostgreSQL placeholders itself only in `$N` form.
-            Expr::cust_with_values("search @@ to_tsquery('simple'::regconfig, $1)", [query])
+            Expr::cust_with_values("search @@ to_tsquery('simple'::regconfig, keel_unaccent($1))", [query])
         }
     })
 }

@@ -2,7 +2,14 @@
 -- column for column; a conformance test compares both with the entity metadata.
 -- Full-text search uses a generated tsvector column `search` with a GIN index; emails
 -- and domains are split at punctuation first so that `acme` finds `john@acme.com`, as
--- SQLite's unicode61 tokenizer does.
+-- SQLite's unicode61 tokenizer does. Accents are stripped on both sides (`muller` finds
+-- `Müller`), matching SQLite's remove_diacritics; unaccent() is only STABLE, so an
+-- IMMUTABLE wrapper with a fixed dictionary makes it usable in a generated column.
+
+CREATE EXTENSION IF NOT EXISTS unaccent;
+CREATE FUNCTION keel_unaccent(text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE STRICT
+    AS $$ SELECT public.unaccent('public.unaccent'::regdictionary, $1) $$;
 
 CREATE TABLE teams (
     id UUID PRIMARY KEY,
@@ -11,7 +18,7 @@ CREATE TABLE teams (
     version BIGINT NOT NULL DEFAULT 1,
     deleted_at TIMESTAMPTZ,
     name TEXT NOT NULL,
-    search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, coalesce(name, ''))) STORED
+    search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, keel_unaccent(coalesce(name, '')))) STORED
 );
 CREATE UNIQUE INDEX teams_name_unique ON teams (lower(name)) WHERE deleted_at IS NULL;
 CREATE INDEX teams_name_sort ON teams (name, id);
@@ -33,7 +40,7 @@ CREATE TABLE users (
     time_zone TEXT,
     password_hash TEXT,
     search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig,
-        coalesce(translate(email, '@.-_+', '     '), '') || ' ' || coalesce(name, ''))) STORED
+        keel_unaccent(coalesce(translate(email, '@.-_+', '     '), '') || ' ' || coalesce(name, '')))) STORED
 );
 CREATE UNIQUE INDEX users_email_unique ON users (lower(email)) WHERE deleted_at IS NULL;
 CREATE INDEX users_email_sort ON users (email, id);
@@ -61,7 +68,7 @@ CREATE TABLE companies (
     phone TEXT,
     website TEXT,
     search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig,
-        coalesce(name, '') || ' ' || coalesce(translate(domain, '.-_', '   '), ''))) STORED
+        keel_unaccent(coalesce(name, '') || ' ' || coalesce(translate(domain, '.-_', '   '), '')))) STORED
 );
 CREATE UNIQUE INDEX companies_name_unique ON companies (lower(name)) WHERE deleted_at IS NULL;
 CREATE UNIQUE INDEX companies_domain_unique ON companies (lower(domain)) WHERE deleted_at IS NULL AND domain IS NOT NULL;
@@ -94,8 +101,8 @@ CREATE TABLE contacts (
     linkedin_url TEXT,
     notes TEXT,
     search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig,
-        coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' ||
-        coalesce(translate(email, '@.-_+', '     '), ''))) STORED
+        keel_unaccent(coalesce(first_name, '') || ' ' || coalesce(last_name, '') || ' ' ||
+        coalesce(translate(email, '@.-_+', '     '), '')))) STORED
 );
 CREATE UNIQUE INDEX contacts_email_unique ON contacts (lower(email)) WHERE deleted_at IS NULL AND email IS NOT NULL;
 CREATE INDEX contacts_email_sort ON contacts (email, id);
@@ -126,7 +133,7 @@ CREATE TABLE deals (
     source TEXT,
     priority TEXT,
     notes TEXT,
-    search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, coalesce(title, ''))) STORED
+    search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, keel_unaccent(coalesce(title, '')))) STORED
 );
 CREATE INDEX deals_title ON deals (title, id);
 CREATE INDEX deals_amount ON deals (amount, id);
@@ -159,7 +166,7 @@ CREATE TABLE activities (
     deal_id UUID REFERENCES deals (id) ON DELETE SET NULL,
     created_by UUID REFERENCES users (id),
     assigned_to UUID REFERENCES users (id),
-    search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, coalesce(subject, ''))) STORED
+    search TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, keel_unaccent(coalesce(subject, '')))) STORED
 );
 CREATE INDEX activities_type ON activities (type, id);
 CREATE INDEX activities_due_date ON activities (due_date, id);

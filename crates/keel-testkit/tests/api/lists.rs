@@ -719,3 +719,14 @@ async fn related_lists_refuse_unknown_relations_and_missing_parents(app: &TestAp
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.text);
 }
 both_backends!(related_lists_refuse_unknown_relations_and_missing_parents);
+
+async fn search_ignores_accents_on_both_backends(app: &TestApp) {
+    let c = app.admin.company(json!({ "name": "Müller Ärztehaus" })).await;
+    for q in ["muller", "Müll", "arztehaus", "ÄRZTE"] {
+        let res = app.admin.get(&format!("/api/v1/companies?q={q}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let ids: Vec<&str> = res.body["data"].as_array().map(|d| d.iter().filter_map(|r| r["id"].as_str()).collect()).unwrap_or_default();
+        assert_eq!(ids, vec![c["id"].as_str().unwrap_or_default()], "q={q}");
+    }
+}
+both_backends!(search_ignores_accents_on_both_backends);
