@@ -395,10 +395,11 @@ mod tests {
                     let must = f.required || matches!(f.name.as_str(), "id" | "created_at" | "updated_at" | "version" | "owner_id");
                     assert!(!(must && v.is_null()), "{entity}.{}", f.name);
                     assert_eq!(normalize_value(f, v.clone(), "US").as_ref(), Ok(v), "{entity}.{}", f.name);
-                    if f.ty == keel_domain::FieldType::Reference && f.reference.as_deref() != Some("users") {
-                        if let Some(target) = v.as_uuid() {
-                            assert!(ids.contains(&target), "{entity}.{} points nowhere", f.name);
-                        }
+                    if f.ty == keel_domain::FieldType::Reference
+                        && f.reference.as_deref() != Some("users")
+                        && let Some(target) = v.as_uuid()
+                    {
+                        assert!(ids.contains(&target), "{entity}.{} points nowhere", f.name);
                     }
                 }
                 let (Value::Timestamp(created), Value::Timestamp(updated)) = (r.get("created_at"), r.get("updated_at")) else {

@@ -153,7 +153,6 @@ pub struct Generator {
     now: OffsetDateTime,
     companies: u64,
     contacts: u64,
-    deals: u64,
     name_offset: u64,
     name_stride: u64,
     stages: Vec<Stage>,
@@ -189,7 +188,6 @@ impl Generator {
             now: truncate_to_micros(now.to_offset(UtcOffset::UTC)),
             companies: 0,
             contacts: 0,
-            deals: 0,
             name_offset,
             name_stride,
             stages: stages_from_schema(),
@@ -341,12 +339,12 @@ impl Generator {
         r
     }
 
-    /// A contact, usually working at `company` (about 5% are left without one, like
-    /// freelancers, and get a personal address). `owner_ids` should not be empty.
+    /// A contact working at `company`, or without one (freelancers; they get a personal
+    /// address). The caller decides which: about 5% without is realistic. `owner_ids`
+    /// should not be empty.
     pub fn contact(&mut self, company: Option<&CompanyRef>, owner_ids: &[Uuid]) -> Record {
         self.contacts += 1;
         let n = self.contacts;
-        let company = company.filter(|_| self.chance(0.95));
         let first = self.pick(names::FIRST_NAMES);
         let last = self.pick(names::LAST_NAMES);
 
@@ -406,7 +404,6 @@ impl Generator {
 
     /// A deal with `company`, optionally with `contact_id` as its contact.
     pub fn deal(&mut self, company: &CompanyRef, contact_id: Option<Uuid>, owner_ids: &[Uuid]) -> Record {
-        self.deals += 1;
         let product = self.pick(names::PRODUCTS);
         let title = truncate_chars(format!("{product} for {}", company.name), 200);
 
@@ -502,11 +499,19 @@ impl Generator {
         let due = if timed {
             // Scheduled up to a month ahead; a closed deal's by the day it closed.
             let latest = if until.is_some() { end } else { created + Duration::days(30) };
-            let due = self.between(created, latest);
-            // Whole quarter hours, as people schedule them.
-            let due = due.replace_second(0).unwrap_or(due).replace_nanosecond(0).unwrap_or(due);
-            let minute = due.minute() - due.minute() % 15;
-            Some(due.replace_minute(minute).unwrap_or(due))
+            let day = self.between(created, latest).date();
+            // On the quarter hour in US business hours (13:00–21:45 UTC), not before it
+            // was created, and for a closed deal not after it closed.
+            let mut due = day.midnight().assume_utc()
+                + Duration::hours(self.rng.gen_range(13..22))
+                + Duration::minutes(15 * self.rng.gen_range(0..4));
+            if due < created {
+                due += Duration::days(1);
+            }
+            if until.is_some() {
+                due = due.min(end);
+            }
+            Some(due)
         } else {
             None
         };
@@ -536,7 +541,13 @@ impl Generator {
         r.set("created_by", created_by);
         r.set("type", Value::Text(ty.to_string()));
         r.set("subject", Value::Text(subject));
-        let description = if self.chance(0.4) { Value::Text(self.pick(names::ACTIVITY_DESCRIPTIONS).to_string()) } else { Value::Null };
+        let description = if self.chance(0.4) {
+            let fitting = names::ACTIVITY_DESCRIPTIONS.iter().filter(|(t, _)| *t == ty);
+            let n = fitting.clone().count();
+            fitting.map(|(_, d)| *d).nth(self.rng.gen_range(0..n.max(1))).map_or(Value::Null, |d| Value::Text(d.to_string()))
+        } else {
+            Value::Null
+        };
         r.set("description", description);
         r.set("due_date", due.map_or(Value::Null, Value::Timestamp));
         r.set("completed", Value::Bool(completed_at.is_some()));
@@ -626,14 +637,16 @@ mod tests {
     fn batch(g: &mut Generator, companies: usize) -> Batch {
         let users = users();
         let mut b = Batch { companies: vec![], contacts: vec![], deals: vec![], activities: vec![] };
-        for _ in 0..companies {
+        for i in 0..companies {
             let c = g.company(&users);
             let cref = CompanyRef::from_record(&c).expect("company ref");
-            for _ in 0..3 {
-                let ct = g.contact(Some(&cref), &users);
+            for j in 0..3 {
+                // Every twentieth contact or so works nowhere, and has no deals.
+                let employer = if (i * 3 + j) % 20 == 19 { None } else { Some(&cref) };
+                let ct = g.contact(employer, &users);
                 let ctref = ContactRef::from_record(&ct).expect("contact ref");
                 b.activities.push(g.activity(ActivityLinks::Contact(&ctref), &users));
-                let d = g.deal(&cref, Some(ctref.id), &users);
+                let d = g.deal(&cref, employer.map(|_| ctref.id), &users);
                 let dref = DealRef::from_record(&d).expect("deal ref");
                 b.activities.push(g.activity(ActivityLinks::Deal(&dref), &users));
                 b.contacts.push(ct);
@@ -767,10 +780,9 @@ mod tests {
     }
 
     #[test]
-    fn contacts_without_a_company_get_a_reserved_personal_domain() {
+    fn contacts_work_at_the_given_company_or_get_a_reserved_personal_domain() {
         let mut g = generator(4);
         let users = users();
-        let mut seen_with_company = false;
         for _ in 0..200 {
             let r = g.contact(None, &users);
             assert!(r.get("company_id").is_null());
@@ -779,20 +791,13 @@ mod tests {
             assert!(names::PERSONAL_EMAIL_DOMAINS.iter().any(|d| email.ends_with(&format!("@{d}"))), "{email}");
         }
         let company = CompanyRef::from_record(&g.company(&users)).expect("ref");
-        let mut without = 0;
         for _ in 0..2000 {
             let r = g.contact(Some(&company), &users);
-            match r.get("company_id").as_uuid() {
-                Some(id) => {
-                    assert_eq!(id, company.id);
-                    assert!(r.text("email").expect("email").ends_with(&format!("@{}", company.domain)));
-                    seen_with_company = true;
-                }
-                None => without += 1,
-            }
+            assert_eq!(r.get("company_id").as_uuid(), Some(company.id));
+            assert!(r.text("email").expect("email").ends_with(&format!("@{}", company.domain)));
+            let created = created_at_of(&r).expect("created");
+            assert!(created >= company.created_at, "contact created before its company");
         }
-        assert!(seen_with_company);
-        assert!((40..=200).contains(&without), "{without} of 2000 contacts had no company");
     }
 
     #[test]
@@ -864,6 +869,10 @@ mod tests {
             }
             let ty = a.text("type").expect("type");
             assert_eq!(a.get("due_date").is_null(), !matches!(ty, "Call" | "Meeting" | "Task"), "{ty}");
+            if let (Value::Timestamp(due), Value::Timestamp(created)) = (a.get("due_date"), a.get("created_at")) {
+                assert!(due >= created, "due before it was created");
+                assert!(due.minute() % 15 == 0 && due.second() == 0 && (13..22).contains(&due.hour()), "{due}");
+            }
             let done = a.get("completed").as_bool().expect("completed");
             assert_eq!(done, !a.get("completed_at").is_null());
             if let (Value::Timestamp(at), Value::Timestamp(created), Value::Timestamp(updated)) =

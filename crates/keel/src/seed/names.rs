@@ -365,15 +365,20 @@ pub const COMPANY_SUBJECTS: &[(&str, &str)] = &[
     ("Task", "Update {company} account details"),
 ];
 
-pub const ACTIVITY_DESCRIPTIONS: &[&str] = &[
-    "Discussed timeline and next steps.",
-    "Agenda: current setup, pain points, success criteria.",
-    "Bring the updated pricing and the security overview.",
-    "They want to see the reporting features in detail.",
-    "Left a voicemail; try again in two days.",
-    "Shared the deck and the case study from a similar customer.",
-    "Confirm attendees and send the calendar invite.",
-    "Key concerns: data migration and user training.",
+/// Descriptions by activity type (`keel_domain::schema::ACTIVITY_TYPES`).
+pub const ACTIVITY_DESCRIPTIONS: &[(&str, &str)] = &[
+    ("Call", "Discussed timeline and next steps."),
+    ("Call", "Left a voicemail; try again in two days."),
+    ("Call", "Walk through pricing tiers and answer security questions."),
+    ("Email", "Shared the deck and the case study from a similar customer."),
+    ("Email", "Attached the quote and the standard terms."),
+    ("Meeting", "Agenda: current setup, pain points, success criteria."),
+    ("Meeting", "They want to see the reporting features in detail."),
+    ("Meeting", "Confirm attendees and send the calendar invite."),
+    ("Note", "Key concerns: data migration and user training."),
+    ("Note", "Budget is set annually in January; renewal talks start in Q4."),
+    ("Task", "Bring the updated pricing and the security overview."),
+    ("Task", "Check the CRM for open support tickets first."),
 ];
 
 #[cfg(test)]
@@ -436,6 +441,13 @@ mod tests {
         }
         for (dep, _) in TITLES {
             assert!(keel_domain::schema::DEPARTMENTS.contains(dep), "{dep}");
+        }
+    }
+
+    #[test]
+    fn every_activity_type_has_a_description() {
+        for ty in keel_domain::schema::ACTIVITY_TYPES {
+            assert!(ACTIVITY_DESCRIPTIONS.iter().any(|(t, _)| t == ty), "{ty}");
         }
     }
 
