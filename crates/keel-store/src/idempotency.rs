@@ -50,3 +50,12 @@ pub async fn put(tx: &mut Tx, user_id: Uuid, key: &str, response: &StoredRespons
     tx.execute(&q).await?;
     Ok(())
 }
+
+/// Forget a user's keys older than `before`: a retry comes within minutes, not days.
+pub async fn expire(tx: &mut Tx, user_id: Uuid, before: OffsetDateTime) -> Result<u64> {
+    let mut q = Query::delete();
+    q.from_table(Alias::new("idempotency_keys"))
+        .and_where(Expr::col(Alias::new("user_id")).eq(tx.encode(FieldType::Id, &Value::Uuid(user_id))))
+        .and_where(Expr::col(Alias::new("created_at")).lt(tx.encode(FieldType::Timestamp, &Value::Timestamp(before))));
+    tx.execute(&q).await
+}

@@ -12,6 +12,9 @@ use uuid::Uuid;
 use super::log;
 use crate::{Ctx, Service, ServiceError, auth::password, refs};
 
+/// How long a stored response is replayed (as long as common payment APIs keep theirs).
+const KEY_LIFETIME: time::Duration = time::Duration::hours(24);
+
 /// A client-chosen key that makes a POST safe to retry.
 #[derive(Debug, Clone)]
 pub struct IdempotencyKey(pub String);
@@ -49,6 +52,7 @@ impl Service {
 
         let mut tx = self.db.write().await?;
         if let Some(IdempotencyKey(k)) = &key {
+            idempotency::expire(&mut tx, ctx.actor.user_id, self.clock.now() - KEY_LIFETIME).await?;
             if let Some(stored) = idempotency::get(&mut tx, ctx.actor.user_id, k).await? {
                 if stored.request_hash != hash {
                     return Err(ServiceError::conflict(

@@ -43,7 +43,8 @@ async fn log(
     let record_id = after.or(before).and_then(Record::id).ok_or_else(|| ServiceError::Internal("change without a record id".into()))?;
     let entry = NewChange {
         at,
-        actor_id: Some(ctx.actor.user_id),
+        // The nil id is the system (CLI, first run): recorded as no actor.
+        actor_id: Some(ctx.actor.user_id).filter(|id| !id.is_nil()),
         entity: entity.name.clone(),
         record_id,
         op,

@@ -61,9 +61,11 @@ fn banner(text: &str) {
 pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let service = super::open(database_url).await?;
     let mut login_hint = None;
-    if args.demo && service.count_all("companies").await? == 0 {
+    if args.demo && service.count_all("users").await? == 0 {
         let report = super::seed::load(&service, &super::seed::SeedArgs::demo_defaults()).await?;
         login_hint = Some(format!("{} / {}", report.admin_email, super::seed::DEMO_PASSWORD));
+    } else if args.demo && service.count_all("companies").await? == 0 {
+        tracing::warn!("--demo: not loading demo data into a database that already has users");
     }
     if let Some(password) = service.bootstrap_admin(&args.admin_email).await? {
         login_hint = Some(format!("{} / {password}   (first run: change it after signing in)", args.admin_email));
@@ -73,7 +75,7 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let sign_in = match login_hint {
         Some(hint) => hint,
-        None if args.demo => format!("admin@keel.local / {}", super::seed::DEMO_PASSWORD),
+        None if args.demo => format!("admin@keel.local / {} (the demo login, if this database was made with --demo)", super::seed::DEMO_PASSWORD),
         None => "with an existing user (create one: keel user create --email … --role admin)".to_string(),
     };
     banner(&format!(
