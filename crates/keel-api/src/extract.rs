@@ -40,11 +40,32 @@ impl<S: Send + Sync> FromRequest<S> for JsonObject {
 
 /// Decode a JSON object into a typed request, naming the offending field on failure.
 pub fn typed<T: serde::de::DeserializeOwned>(body: Map<String, Value>) -> Result<T, ApiError> {
+    // Typed requests (sign-in, tokens, bulk actions) skip the record validation that
+    // refuses NUL; PostgreSQL cannot store or even compare it, so refuse it here.
+    let nul_fields: Vec<&String> = body.iter().filter(|(k, v)| k.contains('\0') || has_nul(v)).map(|(k, _)| k).collect();
+    if !nul_fields.is_empty() {
+        let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Text must not contain NUL characters");
+        for k in nul_fields {
+            err.errors.push(k.clone(), "invalid_characters", format!("`{}` must not contain NUL characters", k.replace('\0', "\\0")));
+        }
+        return Err(err);
+    }
     serde_json::from_value(Value::Object(body)).map_err(|e| {
         let mut err = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", format!("The body is not valid: {e}"));
         err.errors.push("body", "invalid", e.to_string());
         err
     })
+}
+
+/// Whether any string in `v` (keys included) holds a NUL. The body came from serde_json,
+/// whose recursion limit bounds the depth here.
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(has_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
 }
 
 /// The raw query string as ordered pairs (repeated keys kept), percent-decoded.

@@ -172,7 +172,9 @@ type FilterError = (String, &'static str, String);
 fn parse_filter(entity: &EntityDef, key: &str, raw: &str) -> Result<Filter, FilterError> {
     let (name, op) = match key.split_once('[') {
         Some((name, rest)) => {
-            let op_name = rest.strip_suffix(']').unwrap_or(rest);
+            let Some(op_name) = rest.strip_suffix(']') else {
+                return Err((key.to_string(), "invalid_filter", format!("`{key}` is not a filter; write `field[op]=value`")));
+            };
             let op = Op::parse(op_name).ok_or_else(|| {
                 (key.to_string(), "unknown_operator", format!("unknown filter operator `{op_name}`; use eq, ne, lt, lte, gt, gte, in, contains or is_null"))
             })?;
@@ -268,6 +270,10 @@ fn decode_cursor(entity: &EntityDef, sort: &Sort, raw: &str) -> Option<Cursor> {
     if value.is_null() && !sort.nullable {
         return None;
     }
+    // Cursors come back from clients: a forged NUL would reach PostgreSQL as a 500.
+    if matches!(&value, Value::Text(s) if s.contains('\0')) {
+        return None;
+    }
     Some(Cursor { value, id })
 }
 
@@ -315,5 +321,8 @@ mod tests {
         let q = parse_list_query(deals, &pairs(&[("sort", "amount"), ("cursor", &c)])).expect("valid");
         assert_eq!(q.cursor, Some(Cursor { value: Value::Int(42), id }));
         assert!(parse_list_query(deals, &pairs(&[("cursor", "garbage")])).is_err());
+        let nul = encode_cursor(&Value::Text("a\0b".into()), id);
+        assert!(parse_list_query(deals, &pairs(&[("sort", "title"), ("cursor", &nul)])).is_err());
+        assert!(parse_list_query(deals, &pairs(&[("title[eq", "x")])).is_err());
     }
 }

@@ -64,7 +64,10 @@ pub fn prepare_write(
             continue;
         }
         let touched = before.is_none() || explicit.contains(&field.name);
-        if touched && after.get(&field.name).is_null() && !errors.has(&field.name) && !crate::rules::has_default(entity, &field.name) {
+        // A rule fills a default in on create only: clearing the field later is an error
+        // (else a PATCH of `stage: null` would reach the database's NOT NULL as a 500).
+        let defaulted = before.is_none() && crate::rules::has_default(entity, &field.name);
+        if touched && after.get(&field.name).is_null() && !errors.has(&field.name) && !defaulted {
             errors.push(field.name.clone(), "required", format!("{} is required", field.label));
         }
     }
@@ -116,6 +119,7 @@ pub fn parse_value(field: &FieldDef, raw: &Json) -> Result<Value, Rejection> {
                 return Ok(Value::Null);
             }
             parse_date(s.trim())
+                .filter(|d| storable_year(*d))
                 .map(Value::Date)
                 .ok_or_else(|| ("invalid_date", format!("{} must be a date as YYYY-MM-DD", field.label)))
         }
@@ -125,6 +129,7 @@ pub fn parse_value(field: &FieldDef, raw: &Json) -> Result<Value, Rejection> {
                 return Ok(Value::Null);
             }
             parse_timestamp(s.trim())
+                .filter(|t| storable_year(t.date()))
                 .map(Value::Timestamp)
                 .ok_or_else(|| ("invalid_datetime", format!("{} must be an RFC 3339 date-time, e.g. 2026-03-01T09:00:00Z", field.label)))
         }
@@ -138,6 +143,12 @@ pub fn parse_value(field: &FieldDef, raw: &Json) -> Result<Value, Rejection> {
                 .map_err(|_| ("invalid_id", format!("{} must be a UUID", field.label)))
         }
     }
+}
+
+/// Years 1 to 9999 (in UTC): what `YYYY-MM-DD` can write and read back on both backends.
+/// `-0001-01-01` would be stored as `-001-01-01` and poison every read of the record.
+fn storable_year(d: Date) -> bool {
+    (1..=9999).contains(&d.year())
 }
 
 /// The checks and normal forms every field of a type gets, whatever its entity.
@@ -271,6 +282,34 @@ mod tests {
         assert_eq!(normalize_url("javascript:alert(1)"), None);
         assert_eq!(normalize_url("not a url"), None);
         assert_eq!(normalize_url("ftp://acme.com"), None);
+    }
+
+    #[test]
+    fn defaults_fill_required_fields_on_create_only() {
+        let schema = crate::schema::builtin_schema();
+        let deals = schema.entity("deals").expect("deals");
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let ctx = WriteContext { now, today: now.date(), default_region: "US" };
+        let input = |v: Json| v.as_object().cloned().unwrap_or_default();
+        let created = prepare_write(deals, None, &input(serde_json::json!({ "title": "T", "company_id": Uuid::nil().to_string() })), &ctx)
+            .expect("stage defaults on create");
+        assert_eq!(created.after.text("stage"), Some("Prospecting"));
+        let err = prepare_write(deals, Some(&created.after), &input(serde_json::json!({ "stage": null })), &ctx).expect_err("cleared");
+        assert!(err.0.iter().any(|e| e.field == "stage" && e.code == "required"), "{err}");
+    }
+
+    #[test]
+    fn dates_outside_years_1_to_9999_are_refused() {
+        let date = FieldDef::new("d", "D", FieldType::Date);
+        let ts = FieldDef::new("t", "T", FieldType::Timestamp);
+        for bad in ["-0001-01-01", "0000-01-01", "+10000-01-01"] {
+            assert!(parse_value(&date, &Json::from(bad)).is_err(), "{bad}");
+        }
+        assert!(parse_value(&date, &Json::from("0001-01-01")).is_ok());
+        assert!(parse_value(&date, &Json::from("9999-12-31")).is_ok());
+        // In UTC, this is 0000-12-31.
+        assert!(parse_value(&ts, &Json::from("0001-01-01T00:00:00+14:00")).is_err());
+        assert!(parse_value(&ts, &Json::from("9999-12-31T23:59:59Z")).is_ok());
     }
 
     #[test]

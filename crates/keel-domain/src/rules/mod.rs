@@ -28,11 +28,18 @@ pub fn apply(
         "contacts" => contacts::apply(after, errors),
         "deals" => deals::apply(entity, before, after, explicit, ctx, errors),
         "activities" => activities::apply(before, after, ctx),
+        // `has_default` promises a role on create: the least privileged one.
+        "users" if before.is_none() && after.get("role").is_null() => {
+            after.set("role", crate::value::Value::Text(DEFAULT_ROLE.to_string()));
+        }
         _ => {}
     }
 }
 
-/// Required fields that a rule fills in when the caller leaves them out.
+/// The role of a user created without one.
+pub const DEFAULT_ROLE: &str = "rep";
+
+/// Required fields that a rule fills in when the caller leaves them out (on create).
 pub fn has_default(entity: &EntityDef, field: &str) -> bool {
     matches!((entity.name.as_str(), field), ("deals", "stage") | ("users", "role"))
 }
