@@ -99,12 +99,15 @@ pub async fn purge(tx: &mut Tx, entity: &EntityDef, id: Uuid) -> Result<bool> {
 
 /// Id of a live record whose `field` equals `value` case-insensitively, other than `except`.
 pub async fn find_duplicate(tx: &mut Tx, entity: &EntityDef, field: &str, value: &str, except: Option<Uuid>) -> Result<Option<Uuid>> {
+    // lower() = lower() uses the unique expression index; SQLite's lower() folds ASCII
+    // only, so non-ASCII values are compared with a case-folding GLOB instead.
+    let same = if tx.backend() == Backend::Sqlite && !value.is_ascii() {
+        Expr::col(col(field)).binary(BinOper::Custom("GLOB"), glob_case_insensitive(value))
+    } else {
+        Expr::expr(Func::lower(Expr::col(col(field)))).eq(Func::lower(Expr::val(value.to_string())))
+    };
     let mut q = Query::select();
-    q.from(table(entity))
-        .column(col("id"))
-        .and_where(Expr::expr(Func::lower(Expr::col(col(field)))).eq(Func::lower(Expr::val(value.to_string()))))
-        .and_where(Expr::col(col("deleted_at")).is_null())
-        .limit(1);
+    q.from(table(entity)).column(col("id")).and_where(same).and_where(Expr::col(col("deleted_at")).is_null()).limit(1);
     if let Some(id) = except {
         q.and_where(Expr::col(col("id")).ne(id_value(tx, id)));
     }
@@ -186,13 +189,17 @@ fn escape_like(s: &str) -> String {
 /// and `LIKE` fold ASCII only ("Ä" stays "Ä"), so each cased character becomes a class
 /// of its case variants (`[äÄ]`) and GLOB, which is case-sensitive, does the rest.
 fn glob_contains(s: &str) -> String {
+    format!("*{}*", glob_case_insensitive(s))
+}
+
+/// A GLOB pattern matching exactly `s` in any letter case (see `glob_contains`).
+fn glob_case_insensitive(s: &str) -> String {
     // Case mappings to several characters (ß → SS) cannot be a class member: skipped.
     fn single(mut it: impl Iterator<Item = char>) -> Option<char> {
         let first = it.next()?;
         it.next().is_none().then_some(first)
     }
     let mut out = String::with_capacity(s.len() * 3 + 2);
-    out.push('*');
     for c in s.chars() {
         let mut variants = vec![c];
         for v in [single(c.to_lowercase()), single(c.to_uppercase())].into_iter().flatten() {
@@ -213,7 +220,6 @@ fn glob_contains(s: &str) -> String {
             out.push(c);
         }
     }
-    out.push('*');
     out
 }
 

@@ -514,3 +514,13 @@ async fn required_fields_with_defaults_cannot_be_cleared(app: &TestApp) {
     rejected_patch(app, "deals", deal["id"].as_str().expect("id"), json!({ "stage": "" }), "stage", Some("required")).await;
 }
 both_backends!(required_fields_with_defaults_cannot_be_cleared);
+
+async fn unique_names_ignore_case_beyond_ascii(app: &TestApp) {
+    app.admin.company(json!({ "name": "École Öl" })).await;
+    let res = app.admin.post("/api/v1/companies", json!({ "name": "éCOLE öL" })).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.error_fields(), vec!["name"]);
+    let other = app.admin.post("/api/v1/companies", json!({ "name": "École Öle" })).await;
+    assert_eq!(other.status, StatusCode::CREATED, "a longer name is not a duplicate");
+}
+both_backends!(unique_names_ignore_case_beyond_ascii);
