@@ -41,13 +41,17 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound => ApiError::not_found(),
-            ServiceError::Unauthenticated => ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in or send a valid API token"),
+            ServiceError::Unauthenticated => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in or send a valid API token")
+            }
             ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
             ServiceError::Invalid(errors) => ApiError {
                 errors,
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are not valid")
             },
-            ServiceError::Conflict { code, message, details } => ApiError { extra: details, ..ApiError::new(StatusCode::CONFLICT, code, message) },
+            ServiceError::Conflict { code, message, details } => {
+                ApiError { extra: details, ..ApiError::new(StatusCode::CONFLICT, code, message) }
+            }
             ServiceError::PreconditionFailed { expected, current } => {
                 let mut extra = Map::new();
                 extra.insert("current_version".into(), current.into());
@@ -56,14 +60,22 @@ impl From<ServiceError> for ApiError {
                     ..ApiError::new(
                         StatusCode::PRECONDITION_FAILED,
                         "version_mismatch",
-                        format!("The record changed since version {expected}; it is now at version {current}. Reload and try again."),
+                        format!(
+                            "The record changed since version {expected}; it is now at version {current}. Reload and try again."
+                        ),
                     )
                 }
             }
-            ServiceError::Busy => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "The database is busy; retry shortly"),
+            ServiceError::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "The database is busy; retry shortly")
+            }
             ServiceError::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side; the request id identifies it in the logs")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "Something went wrong on our side; the request id identifies it in the logs",
+                )
             }
         }
     }

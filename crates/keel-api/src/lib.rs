@@ -37,9 +37,7 @@ impl AppState {
 
 /// The whole application: used by `keel serve` and by the tests alike.
 pub fn app(state: AppState) -> Router {
-    routes::router(state.clone())
-        .layer(axum::middleware::from_fn(request_id::middleware))
-        .with_state(state)
+    routes::router(state.clone()).layer(axum::middleware::from_fn(request_id::middleware)).with_state(state)
 }
 
 /// Serve until `shutdown` resolves, then finish in-flight requests.

@@ -97,8 +97,11 @@ fn info() -> Value {
 }
 
 fn tags(schema: &Schema) -> Vec<Value> {
-    let mut tags: Vec<Value> =
-        schema.entities.values().map(|e| json!({ "name": e.label, "description": format!("{} records and their related lists.", e.label) })).collect();
+    let mut tags: Vec<Value> = schema
+        .entities
+        .values()
+        .map(|e| json!({ "name": e.label, "description": format!("{} records and their related lists.", e.label) }))
+        .collect();
     tags.push(json!({ "name": "Auth", "description": "Sign in and out, the current user, personal API tokens." }));
     tags.push(json!({ "name": "Meta", "description": "Schema metadata and the change feed." }));
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
@@ -235,7 +238,9 @@ impl Operation {
         if self.public {
             self.op.insert("security".into(), json!([]));
         } else {
-            self.responses.entry("401").or_insert_with(|| problem_response("Not signed in: no valid session cookie or bearer token.", schema_ref("Problem")));
+            self.responses.entry("401").or_insert_with(|| {
+                problem_response("Not signed in: no valid session cookie or bearer token.", schema_ref("Problem"))
+            });
         }
         if !self.params.is_empty() {
             self.op.insert("parameters".into(), Value::Array(self.params));
@@ -310,7 +315,11 @@ fn related_lists<'a>(schema: &'a Schema, e: &EntityDef) -> Vec<(&'a EntityDef, &
 /// Entities whose records go with a record of `e` when it is deleted (deals with their
 /// company): deleting such a record needs `cascade=true` while children remain.
 fn cascade_children<'a>(schema: &'a Schema, e: &EntityDef) -> Vec<&'a EntityDef> {
-    schema.entities.values().filter(|other| other.fields.iter().any(|f| references_with(f, &e.name, OnDelete::Cascade))).collect()
+    schema
+        .entities
+        .values()
+        .filter(|other| other.fields.iter().any(|f| references_with(f, &e.name, OnDelete::Cascade)))
+        .collect()
 }
 
 /// Fields that keep a record of `e` from being purged while they point at it.
@@ -360,7 +369,11 @@ fn related_operation(parent: &EntityDef, other: &EntityDef, field: &FieldDef) ->
         .describe(description)
         .param(id_param(parent))
         .params(list_params(other, Some(&field.name)))
-        .reply("200", &format!("A page of {}.", lower(&other.label)), Some(schema_ref(&format!("{}Page", record_name(other)))))
+        .reply(
+            "200",
+            &format!("A page of {}.", lower(&other.label)),
+            Some(schema_ref(&format!("{}Page", record_name(other)))),
+        )
         .problem("400", "A query parameter is invalid; `errors` names each one.")
         .problem("404", &format!("No such {}, or you may not see it.", parent.singular))
         .build()
@@ -428,18 +441,45 @@ fn parameters(schema: &Schema) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert(
         "limit".into(),
-        param("limit", "query", false, json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }), "Records per page."),
+        param(
+            "limit",
+            "query",
+            false,
+            json!({ "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT }),
+            "Records per page.",
+        ),
     );
-    out.insert("cursor".into(), param("cursor", "query", false, json!({ "type": "string" }), "Opaque: the `next_cursor` of the previous page."));
+    out.insert(
+        "cursor".into(),
+        param("cursor", "query", false, json!({ "type": "string" }), "Opaque: the `next_cursor` of the previous page."),
+    );
     out.insert(
         "count".into(),
-        param("count", "query", false, json!({ "type": "boolean", "default": false }), "Include `total`, the number of records matching the filters."),
+        param(
+            "count",
+            "query",
+            false,
+            json!({ "type": "boolean", "default": false }),
+            "Include `total`, the number of records matching the filters.",
+        ),
     );
-    out.insert("trashed".into(), param("trashed", "query", false, json!({ "type": "boolean", "default": false }), "List the trash instead of live records."));
+    out.insert(
+        "trashed".into(),
+        param(
+            "trashed",
+            "query",
+            false,
+            json!({ "type": "boolean", "default": false }),
+            "List the trash instead of live records.",
+        ),
+    );
     for e in schema.entities.values() {
         if e.has_search() {
             let description = format!("Full-text search over {}; each word matches as a prefix.", search_labels(e));
-            out.insert(search_key(e), param("q", "query", false, json!({ "type": "string", "maxLength": 200 }), &description));
+            out.insert(
+                search_key(e),
+                param("q", "query", false, json!({ "type": "string", "maxLength": 200 }), &description),
+            );
         }
         out.insert(sort_key(e), sort_param(e));
         for f in filter_fields(e) {
@@ -450,8 +490,15 @@ fn parameters(schema: &Schema) -> Map<String, Value> {
 }
 
 fn sort_param(e: &EntityDef) -> Value {
-    let keys: Vec<String> = e.visible_fields().filter(|f| f.sortable).flat_map(|f| [f.name.clone(), format!("-{}", f.name)]).collect();
-    param("sort", "query", false, json!({ "type": "string", "enum": keys, "default": e.default_sort }), "A sortable field; a leading `-` sorts descending.")
+    let keys: Vec<String> =
+        e.visible_fields().filter(|f| f.sortable).flat_map(|f| [f.name.clone(), format!("-{}", f.name)]).collect();
+    param(
+        "sort",
+        "query",
+        false,
+        json!({ "type": "string", "enum": keys, "default": e.default_sort }),
+        "A sortable field; a leading `-` sorts descending.",
+    )
 }
 
 fn filter_param(f: &FieldDef) -> Value {
@@ -507,7 +554,11 @@ fn conflict_description(e: &EntityDef) -> String {
     if unique.is_empty() {
         "The Idempotency-Key was already used for a different request.".into()
     } else {
-        format!("Another live {} already has this {}, or the Idempotency-Key was already used for a different request.", e.singular, unique.join(" / "))
+        format!(
+            "Another live {} already has this {}, or the Idempotency-Key was already used for a different request.",
+            e.singular,
+            unique.join(" / ")
+        )
     }
 }
 
@@ -520,7 +571,10 @@ fn record_reply(e: &EntityDef, description: &str, created: bool) -> Value {
     let mut headers = Map::new();
     headers.insert("ETag".into(), etag_header());
     if created {
-        headers.insert("Location".into(), json!({ "description": "The new record's URL.", "schema": { "type": "string" } }));
+        headers.insert(
+            "Location".into(),
+            json!({ "description": "The new record's URL.", "schema": { "type": "string" } }),
+        );
     }
     json!({ "description": description, "headers": headers, "content": { JSON: { "schema": record_ref(e) } } })
 }
@@ -554,7 +608,10 @@ fn update_operation(e: &EntityDef) -> Value {
 
 fn delete_operation(schema: &Schema, e: &EntityDef) -> Value {
     let (summary, gone) = if e.soft_delete {
-        (format!("Move a {} to the trash", e.singular), "Moved to the trash; POST …/restore brings it back.".to_string())
+        (
+            format!("Move a {} to the trash", e.singular),
+            "Moved to the trash; POST …/restore brings it back.".to_string(),
+        )
     } else {
         (format!("Delete a {}", e.singular), "Deleted.".to_string())
     };
@@ -572,12 +629,18 @@ fn delete_operation(schema: &Schema, e: &EntityDef) -> Value {
                 "query",
                 false,
                 json!({ "type": "boolean", "default": false }),
-                &format!("Also move its {names} to the trash. Without it, a {} that still has {names} is refused with 409.", e.singular),
+                &format!(
+                    "Also move its {names} to the trash. Without it, a {} that still has {names} is refused with 409.",
+                    e.singular
+                ),
             ))
             .reply_with(
                 "409",
                 problem_response(
-                    &format!("The {} still has {names}; the problem says how many. Retry with `cascade=true`.", e.singular),
+                    &format!(
+                        "The {} still has {names}; the problem says how many. Retry with `cascade=true`.",
+                        e.singular
+                    ),
                     children_problem(&children),
                 ),
             );
@@ -598,11 +661,15 @@ fn children_problem(children: &[&EntityDef]) -> Value {
 }
 
 fn restore_operation(e: &EntityDef) -> Value {
-    let mut op = Operation::new(&format!("restore{}", record_name(e)), &e.label, &format!("Restore a {} from the trash", e.singular))
-        .param(id_param(e))
-        .reply("200", &format!("The restored {}.", e.singular), Some(record_ref(e)))
-        .problem("403", &format!("Your role may not restore {}.", lower(&e.label)))
-        .problem("404", &format!("No such {} in the trash.", e.singular));
+    let mut op = Operation::new(
+        &format!("restore{}", record_name(e)),
+        &e.label,
+        &format!("Restore a {} from the trash", e.singular),
+    )
+    .param(id_param(e))
+    .reply("200", &format!("The restored {}.", e.singular), Some(record_ref(e)))
+    .problem("403", &format!("Your role may not restore {}.", lower(&e.label)))
+    .problem("404", &format!("No such {} in the trash.", e.singular));
     let unique = unique_fields(e);
     if !unique.is_empty() {
         op = op.problem("409", &format!("A live {} has taken its {} meanwhile.", e.singular, unique.join(" / ")));
@@ -611,39 +678,56 @@ fn restore_operation(e: &EntityDef) -> Value {
 }
 
 fn purge_operation(schema: &Schema, e: &EntityDef) -> Value {
-    let mut op = Operation::new(&format!("purge{}", record_name(e)), &e.label, &format!("Purge a {} for good", e.singular))
-        .describe("Admins only. Removes the record permanently; it cannot be restored.")
-        .param(id_param(e))
-        .reply("204", "Removed for good.", None)
-        .problem("403", "Only admins may purge records.")
-        .problem("404", &format!("No such {}.", e.singular));
+    let mut op =
+        Operation::new(&format!("purge{}", record_name(e)), &e.label, &format!("Purge a {} for good", e.singular))
+            .describe("Admins only. Removes the record permanently; it cannot be restored.")
+            .param(id_param(e))
+            .reply("204", "Removed for good.", None)
+            .problem("403", "Only admins may purge records.")
+            .problem("404", &format!("No such {}.", e.singular));
     let restricting = restricting_fields(schema, e);
     if !restricting.is_empty() {
-        op = op.problem("409", &format!("Other records still point at it ({}); reassign them first.", restricting.join(", ")));
+        op = op.problem(
+            "409",
+            &format!("Other records still point at it ({}); reassign them first.", restricting.join(", ")),
+        );
     }
     op.build()
 }
 
 fn bulk_delete_operation(e: &EntityDef) -> Value {
     Operation::new(&format!("bulkDelete{}", pascal(&e.name)), &e.label, &format!("Delete many {}", lower(&e.label)))
-        .describe(format!("Moves up to {BULK_MAX} {} to the trash in one transaction; `deleted` counts the records moved.", lower(&e.label)))
+        .describe(format!(
+            "Moves up to {BULK_MAX} {} to the trash in one transaction; `deleted` counts the records moved.",
+            lower(&e.label)
+        ))
         .body(schema_ref("BulkIds"))
         .reply("200", "How many were deleted.", Some(schema_ref("BulkDeleted")))
         .problem("400", "The body is not a JSON object.")
         .problem("403", &format!("Your role may not delete {}.", lower(&e.label)))
-        .problem("422", &format!("`ids` is empty, has more than {BULK_MAX} entries or holds something that is not a UUID."))
+        .problem(
+            "422",
+            &format!("`ids` is empty, has more than {BULK_MAX} entries or holds something that is not a UUID."),
+        )
         .build()
 }
 
 fn bulk_owner_operation(e: &EntityDef) -> Value {
-    Operation::new(&format!("bulkChangeOwner{}", pascal(&e.name)), &e.label, &format!("Reassign many {}", lower(&e.label)))
-        .describe(format!("Sets `owner_id` on up to {BULK_MAX} {} in one transaction; `updated` counts the records changed.", lower(&e.label)))
-        .body(schema_ref("BulkChangeOwner"))
-        .reply("200", "How many were reassigned.", Some(schema_ref("BulkUpdated")))
-        .problem("400", "The body is not a JSON object.")
-        .problem("403", "Only managers and admins may reassign records.")
-        .problem("422", &format!("`ids` is empty, has more than {BULK_MAX} entries, or `owner_id` is not an active user."))
-        .build()
+    Operation::new(
+        &format!("bulkChangeOwner{}", pascal(&e.name)),
+        &e.label,
+        &format!("Reassign many {}", lower(&e.label)),
+    )
+    .describe(format!(
+        "Sets `owner_id` on up to {BULK_MAX} {} in one transaction; `updated` counts the records changed.",
+        lower(&e.label)
+    ))
+    .body(schema_ref("BulkChangeOwner"))
+    .reply("200", "How many were reassigned.", Some(schema_ref("BulkUpdated")))
+    .problem("400", "The body is not a JSON object.")
+    .problem("403", "Only managers and admins may reassign records.")
+    .problem("422", &format!("`ids` is empty, has more than {BULK_MAX} entries, or `owner_id` is not an active user."))
+    .build()
 }
 
 fn meta_paths(schema: &Schema, paths: &mut Map<String, Value>) {
@@ -708,10 +792,15 @@ fn auth_paths(schema: &Schema, paths: &mut Map<String, Value>) {
         .build();
     add(paths, &format!("{API}/auth/login"), "post", login);
 
-    let logout = Operation::new("logout", "Auth", "Sign out").describe("Ends the session and clears the cookie.").reply("204", "Signed out.", None).build();
+    let logout = Operation::new("logout", "Auth", "Sign out")
+        .describe("Ends the session and clears the cookie.")
+        .reply("204", "Signed out.", None)
+        .build();
     add(paths, &format!("{API}/auth/logout"), "post", logout);
 
-    let me = Operation::new("getMe", "Auth", "The signed-in user").reply("200", "The user.", Some(user_schema(schema))).build();
+    let me = Operation::new("getMe", "Auth", "The signed-in user")
+        .reply("200", "The user.", Some(user_schema(schema)))
+        .build();
     add(paths, &format!("{API}/auth/me"), "get", me);
 
     let create_token = Operation::new("createToken", "Auth", "Create a personal API token")
@@ -739,7 +828,10 @@ fn auth_paths(schema: &Schema, paths: &mut Map<String, Value>) {
 
 fn health_paths(paths: &mut Map<String, Value>) {
     let status = |value: &str| json!({ "type": "object", "required": ["status"], "properties": { "status": { "const": value } } });
-    let live = Operation::new("getHealth", "Health", "Liveness").public().reply("200", "The process is up.", Some(status("ok"))).build();
+    let live = Operation::new("getHealth", "Health", "Liveness")
+        .public()
+        .reply("200", "The process is up.", Some(status("ok")))
+        .build();
     add(paths, "/healthz", "get", live);
     let ready = Operation::new("getReadiness", "Health", "Readiness")
         .describe("Ready when the database answers.")
@@ -832,7 +924,8 @@ fn field_description(f: &FieldDef) -> String {
     if f.unique {
         parts.push("Unique among live records, ignoring case.".into());
     }
-    let probabilities: Vec<String> = f.options.iter().filter_map(|o| o.probability.map(|p| format!("{} {p}%", o.value))).collect();
+    let probabilities: Vec<String> =
+        f.options.iter().filter_map(|o| o.probability.map(|p| format!("{} {p}%", o.value))).collect();
     if !probabilities.is_empty() {
         parts.push(format!("Win probability by option: {}.", probabilities.join(", ")));
     }
@@ -984,7 +1077,10 @@ fn change_entry_schema(schema: &Schema) -> Value {
 
 fn bulk_schemas(out: &mut Map<String, Value>) {
     let ids = json!({ "type": "array", "items": { "type": "string", "format": "uuid" }, "minItems": 1, "maxItems": BULK_MAX });
-    out.insert("BulkIds".into(), json!({ "type": "object", "required": ["ids"], "properties": { "ids": ids }, "additionalProperties": false }));
+    out.insert(
+        "BulkIds".into(),
+        json!({ "type": "object", "required": ["ids"], "properties": { "ids": ids }, "additionalProperties": false }),
+    );
     out.insert(
         "BulkChangeOwner".into(),
         json!({
@@ -1028,7 +1124,10 @@ fn auth_schemas(out: &mut Map<String, Value>) {
     out.insert("ApiToken".into(), json!({ "type": "object", "required": ["id", "name", "created_at", "last_used_at"], "properties": token_props }));
     let mut created = token_props;
     if let Some(obj) = created.as_object_mut() {
-        obj.insert("token".into(), json!({ "type": "string", "description": "The secret. Shown only in this response." }));
+        obj.insert(
+            "token".into(),
+            json!({ "type": "string", "description": "The secret. Shown only in this response." }),
+        );
     }
     out.insert("TokenCreated".into(), json!({ "type": "object", "required": ["id", "name", "token", "created_at", "last_used_at"], "properties": created }));
     out.insert(
@@ -1479,7 +1578,8 @@ mod tests {
         for e in schema.entities.values() {
             let base = format!("/api/v1/{}", e.name);
             let item = format!("{base}/{{id}}");
-            for (path, method) in [(&base, "get"), (&base, "post"), (&item, "get"), (&item, "patch"), (&item, "delete")] {
+            for (path, method) in [(&base, "get"), (&base, "post"), (&item, "get"), (&item, "patch"), (&item, "delete")]
+            {
                 operation(&d, path, method);
             }
             operation(&d, &format!("{item}/restore"), "post");
@@ -1495,8 +1595,14 @@ mod tests {
         let d = document(&schema);
         let company = component(&d, "Company");
         assert_eq!(company["properties"]["name"]["maxLength"], 200);
-        let meta: Vec<&str> =
-            schema.entity("companies").and_then(|c| c.field("industry")).expect("industry").options.iter().map(|o| o.value.as_str()).collect();
+        let meta: Vec<&str> = schema
+            .entity("companies")
+            .and_then(|c| c.field("industry"))
+            .expect("industry")
+            .options
+            .iter()
+            .map(|o| o.value.as_str())
+            .collect();
         let documented = company["properties"]["industry"]["enum"].as_array().expect("industry enum");
         let strings: Vec<&str> = documented.iter().filter_map(Value::as_str).collect();
         assert_eq!(strings, meta);
@@ -1531,7 +1637,10 @@ mod tests {
             assert!(create["properties"].get(absent).is_none(), "{absent} must not be writable");
         }
         assert_eq!(create["additionalProperties"], false);
-        assert!(component(&d, "ContactCreate")["properties"].get("full_name").is_none(), "derived fields are not writable");
+        assert!(
+            component(&d, "ContactCreate")["properties"].get("full_name").is_none(),
+            "derived fields are not writable"
+        );
     }
 
     #[test]
@@ -1573,10 +1682,20 @@ mod tests {
             let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             assert!(seen.insert(id.to_string()), "duplicate operationId {id}");
         }
-        for id in ["listCompanies", "createCompany", "getCompany", "updateCompany", "deleteCompany", "restoreCompany", "purgeCompany"] {
+        for id in [
+            "listCompanies",
+            "createCompany",
+            "getCompany",
+            "updateCompany",
+            "deleteCompany",
+            "restoreCompany",
+            "purgeCompany",
+        ] {
             assert!(seen.contains(id), "{id}");
         }
-        for id in ["bulkDeleteCompanies", "bulkChangeOwnerCompanies", "listCompanyContacts", "listActivities", "getActivity"] {
+        for id in
+            ["bulkDeleteCompanies", "bulkChangeOwnerCompanies", "listCompanyContacts", "listActivities", "getActivity"]
+        {
             assert!(seen.contains(id), "{id}");
         }
     }
@@ -1601,7 +1720,9 @@ mod tests {
                 if status.as_str() < "400" {
                     continue;
                 }
-                let schema = response.pointer("/content/application~1problem+json/schema").unwrap_or_else(|| panic!("{method} {path} {status}"));
+                let schema = response
+                    .pointer("/content/application~1problem+json/schema")
+                    .unwrap_or_else(|| panic!("{method} {path} {status}"));
                 let mut refs = Vec::new();
                 collect_refs(schema, &mut refs);
                 assert!(refs.contains(&"#/components/schemas/Problem"), "{method} {path} {status}");
@@ -1629,7 +1750,10 @@ mod tests {
         let d = doc();
         let op = operation(&d, "/api/v1/companies/{id}/contacts", "get");
         assert_eq!(op["operationId"], "listCompanyContacts");
-        assert_eq!(op.pointer("/responses/200/content/application~1json/schema/$ref"), Some(&json!("#/components/schemas/ContactPage")));
+        assert_eq!(
+            op.pointer("/responses/200/content/application~1json/schema/$ref"),
+            Some(&json!("#/components/schemas/ContactPage"))
+        );
         let names = param_names(&d, op);
         assert!(names.contains(&"id") && names.contains(&"sort") && names.contains(&"email"));
         assert!(!names.contains(&"company_id"), "the path fixes the company");
@@ -1703,7 +1827,10 @@ mod tests {
         let create = operation(&d, "/api/v1/deals", "post");
         assert!(param_names(&d, create).contains(&"Idempotency-Key"));
         assert!(create.pointer("/responses/201/headers/Location").is_some());
-        assert_eq!(create.pointer("/responses/201/content/application~1json/schema/$ref"), Some(&json!("#/components/schemas/Deal")));
+        assert_eq!(
+            create.pointer("/responses/201/content/application~1json/schema/$ref"),
+            Some(&json!("#/components/schemas/Deal"))
+        );
     }
 
     #[test]
@@ -1730,7 +1857,17 @@ mod tests {
     fn the_docs_page_loads_nothing_from_elsewhere_and_never_parses_data_as_markup() {
         let html = docs_html();
         assert!(html.contains("/api/openapi.json"));
-        for forbidden in ["http://", "https://", "<link", "src=", "@import", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write"] {
+        for forbidden in [
+            "http://",
+            "https://",
+            "<link",
+            "src=",
+            "@import",
+            "innerHTML",
+            "outerHTML",
+            "insertAdjacentHTML",
+            "document.write",
+        ] {
             assert!(!html.contains(forbidden), "docs page contains {forbidden}");
         }
         assert!(html.contains("credentials: \"include\""));

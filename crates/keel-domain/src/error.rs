@@ -19,11 +19,7 @@ impl FieldErrors {
         Self::default()
     }
     pub fn push(&mut self, field: impl Into<String>, code: &'static str, message: impl Into<String>) {
-        self.0.push(FieldError {
-            field: field.into(),
-            code,
-            message: message.into(),
-        });
+        self.0.push(FieldError { field: field.into(), code, message: message.into() });
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

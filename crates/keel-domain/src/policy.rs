@@ -102,7 +102,8 @@ pub fn can_modify(actor: &Actor, entity: &EntityDef, record: &Record, action: Ac
         (_, Action::Purge) => Err(Denied("only admins may purge records for good".into())),
         (Role::Manager, _) => Ok(()),
         (Role::Rep, Action::Update) => {
-            let mine = record.owner_id() == Some(actor.user_id) || record.get("assigned_to").as_uuid() == Some(actor.user_id);
+            let mine =
+                record.owner_id() == Some(actor.user_id) || record.get("assigned_to").as_uuid() == Some(actor.user_id);
             if mine { Ok(()) } else { Err(Denied(format!("you can only edit {} you own", entity.name))) }
         }
         (Role::Rep, Action::ChangeOwner) => Err(Denied("only managers and admins may reassign records".into())),

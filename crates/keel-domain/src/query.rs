@@ -90,8 +90,20 @@ pub struct ListQuery {
 impl ListQuery {
     /// A query with no filters, the entity's default sort and the default page size.
     pub fn default_for(entity: &EntityDef) -> Self {
-        let sort = parse_sort(entity, &entity.default_sort).unwrap_or(Sort { field: "id".into(), desc: false, nullable: false });
-        ListQuery { filters: Vec::new(), q: None, sort, limit: DEFAULT_LIMIT, cursor: None, count: false, trashed: false }
+        let sort = parse_sort(entity, &entity.default_sort).unwrap_or(Sort {
+            field: "id".into(),
+            desc: false,
+            nullable: false,
+        });
+        ListQuery {
+            filters: Vec::new(),
+            q: None,
+            sort,
+            limit: DEFAULT_LIMIT,
+            cursor: None,
+            count: false,
+            trashed: false,
+        }
     }
 }
 
@@ -117,7 +129,9 @@ pub fn parse_list_query(entity: &EntityDef, pairs: &[(String, String)]) -> Resul
             },
             "limit" => match raw.parse::<u32>() {
                 Ok(n) if (1..=MAX_LIMIT).contains(&n) => query.limit = n,
-                _ => errors.push("limit", "invalid_limit", format!("limit must be a whole number from 1 to {MAX_LIMIT}")),
+                _ => {
+                    errors.push("limit", "invalid_limit", format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
+                }
             },
             "cursor" => raw_cursor = Some(raw.clone()),
             "count" => match parse_bool(raw) {
@@ -137,7 +151,11 @@ pub fn parse_list_query(entity: &EntityDef, pairs: &[(String, String)]) -> Resul
     if let Some(c) = raw_cursor {
         match decode_cursor(entity, &query.sort, &c) {
             Some(cur) => query.cursor = Some(cur),
-            None => errors.push("cursor", "invalid_cursor", "cursor is not one this list handed out (it must come from next_cursor with the same sort)"),
+            None => errors.push(
+                "cursor",
+                "invalid_cursor",
+                "cursor is not one this list handed out (it must come from next_cursor with the same sort)",
+            ),
         }
     }
     errors.into_result()?;
@@ -161,7 +179,11 @@ pub fn parse_sort(entity: &EntityDef, raw: &str) -> Result<Sort, FieldErrors> {
         Some(f) if f.sortable => Ok(Sort { field: f.name.clone(), desc, nullable: f.nullable() }),
         Some(_) => {
             let sortable: Vec<&str> = entity.fields.iter().filter(|f| f.sortable).map(|f| f.name.as_str()).collect();
-            Err(FieldErrors::single("sort", "not_sortable", format!("`{name}` is not sortable; sort by one of: {}", sortable.join(", "))))
+            Err(FieldErrors::single(
+                "sort",
+                "not_sortable",
+                format!("`{name}` is not sortable; sort by one of: {}", sortable.join(", ")),
+            ))
         }
         None => Err(FieldErrors::single("sort", "unknown_field", format!("{} has no field `{name}`", entity.label))),
     }
@@ -173,25 +195,41 @@ fn parse_filter(entity: &EntityDef, key: &str, raw: &str) -> Result<Filter, Filt
     let (name, op) = match key.split_once('[') {
         Some((name, rest)) => {
             let Some(op_name) = rest.strip_suffix(']') else {
-                return Err((key.to_string(), "invalid_filter", format!("`{key}` is not a filter; write `field[op]=value`")));
+                return Err((
+                    key.to_string(),
+                    "invalid_filter",
+                    format!("`{key}` is not a filter; write `field[op]=value`"),
+                ));
             };
             let op = Op::parse(op_name).ok_or_else(|| {
-                (key.to_string(), "unknown_operator", format!("unknown filter operator `{op_name}`; use eq, ne, lt, lte, gt, gte, in, contains or is_null"))
+                (
+                    key.to_string(),
+                    "unknown_operator",
+                    format!(
+                        "unknown filter operator `{op_name}`; use eq, ne, lt, lte, gt, gte, in, contains or is_null"
+                    ),
+                )
             })?;
             (name, op)
         }
         None => (key, Op::Eq),
     };
-    let field = entity
-        .field(name)
-        .filter(|f| !f.hidden)
-        .ok_or_else(|| (key.to_string(), "unknown_field", format!("cannot filter: {} has no field `{name}`", entity.label)))?;
+    let field = entity.field(name).filter(|f| !f.hidden).ok_or_else(|| {
+        (key.to_string(), "unknown_field", format!("cannot filter: {} has no field `{name}`", entity.label))
+    })?;
     let operand = match op {
-        Op::IsNull => Operand::Flag(parse_bool(raw).ok_or_else(|| (key.to_string(), "wrong_type", "is_null takes true or false".to_string()))?),
+        Op::IsNull => Operand::Flag(
+            parse_bool(raw)
+                .ok_or_else(|| (key.to_string(), "wrong_type", "is_null takes true or false".to_string()))?,
+        ),
         Op::In => {
             let parts: Vec<&str> = raw.split(',').map(str::trim).filter(|p| !p.is_empty()).collect();
             if parts.is_empty() || parts.len() > MAX_IN_VALUES {
-                return Err((key.to_string(), "invalid_filter", format!("`in` takes 1 to {MAX_IN_VALUES} comma-separated values")));
+                return Err((
+                    key.to_string(),
+                    "invalid_filter",
+                    format!("`in` takes 1 to {MAX_IN_VALUES} comma-separated values"),
+                ));
             }
             let mut values = Vec::with_capacity(parts.len());
             for p in parts {
@@ -201,10 +239,18 @@ fn parse_filter(entity: &EntityDef, key: &str, raw: &str) -> Result<Filter, Filt
         }
         Op::Contains => {
             if !is_textual(field.ty) {
-                return Err((key.to_string(), "invalid_filter", format!("`contains` only works on text fields; `{name}` is {:?}", field.ty).to_lowercase()));
+                return Err((
+                    key.to_string(),
+                    "invalid_filter",
+                    format!("`contains` only works on text fields; `{name}` is {:?}", field.ty).to_lowercase(),
+                ));
             }
             if raw.contains('\0') || raw.chars().count() > 200 {
-                return Err((key.to_string(), "invalid_filter", "`contains` takes up to 200 characters of text".into()));
+                return Err((
+                    key.to_string(),
+                    "invalid_filter",
+                    "`contains` takes up to 200 characters of text".into(),
+                ));
             }
             Operand::One(Value::Text(raw.to_string()))
         }
@@ -216,7 +262,13 @@ fn parse_filter(entity: &EntityDef, key: &str, raw: &str) -> Result<Filter, Filt
 fn is_textual(ty: FieldType) -> bool {
     matches!(
         ty,
-        FieldType::Text | FieldType::LongText | FieldType::Email | FieldType::Phone | FieldType::Url | FieldType::Select | FieldType::Currency
+        FieldType::Text
+            | FieldType::LongText
+            | FieldType::Email
+            | FieldType::Phone
+            | FieldType::Url
+            | FieldType::Select
+            | FieldType::Currency
     )
 }
 
@@ -229,11 +281,15 @@ fn filter_value(field: &FieldDef, raw: &str) -> Result<Value, (&'static str, Str
     let json = match field.ty {
         FieldType::Integer | FieldType::Money | FieldType::Percent => match raw.trim().parse::<i64>() {
             Ok(i) => Json::from(i),
-            Err(_) => return Err(("wrong_type", format!("{} filter must be a whole number", field.label))),
+            Err(_) => {
+                return Err(("wrong_type", format!("{} filter must be a whole number", field.label)));
+            }
         },
         FieldType::Boolean => match parse_bool(raw.trim()) {
             Some(b) => Json::Bool(b),
-            None => return Err(("wrong_type", format!("{} filter must be true or false", field.label))),
+            None => {
+                return Err(("wrong_type", format!("{} filter must be true or false", field.label)));
+            }
         },
         _ => Json::String(raw.to_string()),
     };
@@ -290,9 +346,16 @@ mod tests {
     fn filters_parse_with_types_from_the_metadata() {
         let s = builtin_schema();
         let deals = s.entity("deals").expect("deals");
-        let q = parse_list_query(deals, &pairs(&[("amount[gte]", "5000"), ("stage[in]", "Proposal,negotiation"), ("sort", "-amount")])).expect("valid");
+        let q = parse_list_query(
+            deals,
+            &pairs(&[("amount[gte]", "5000"), ("stage[in]", "Proposal,negotiation"), ("sort", "-amount")]),
+        )
+        .expect("valid");
         assert_eq!(q.filters[0].operand, Operand::One(Value::Int(5000)));
-        assert_eq!(q.filters[1].operand, Operand::Many(vec![Value::Text("Proposal".into()), Value::Text("Negotiation".into())]));
+        assert_eq!(
+            q.filters[1].operand,
+            Operand::Many(vec![Value::Text("Proposal".into()), Value::Text("Negotiation".into())])
+        );
         assert!(q.sort.desc && q.sort.field == "amount");
     }
 
@@ -300,7 +363,11 @@ mod tests {
     fn unknown_fields_operators_and_bad_values_are_refused_by_name() {
         let s = builtin_schema();
         let deals = s.entity("deals").expect("deals");
-        let err = parse_list_query(deals, &pairs(&[("nope", "1"), ("amount[gt]", "1;DROP TABLE deals"), ("title[regex]", "x"), ("sort", "notes")])).expect_err("invalid");
+        let err = parse_list_query(
+            deals,
+            &pairs(&[("nope", "1"), ("amount[gt]", "1;DROP TABLE deals"), ("title[regex]", "x"), ("sort", "notes")]),
+        )
+        .expect_err("invalid");
         let fields: Vec<&str> = err.0.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["nope", "amount[gt]", "title[regex]", "sort"]);
     }

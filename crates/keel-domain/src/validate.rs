@@ -128,10 +128,12 @@ pub fn parse_value(field: &FieldDef, raw: &Json) -> Result<Value, Rejection> {
             if s.trim().is_empty() {
                 return Ok(Value::Null);
             }
-            parse_timestamp(s.trim())
-                .filter(|t| storable_year(t.date()))
-                .map(Value::Timestamp)
-                .ok_or_else(|| ("invalid_datetime", format!("{} must be an RFC 3339 date-time, e.g. 2026-03-01T09:00:00Z", field.label)))
+            parse_timestamp(s.trim()).filter(|t| storable_year(t.date())).map(Value::Timestamp).ok_or_else(|| {
+                (
+                    "invalid_datetime",
+                    format!("{} must be an RFC 3339 date-time, e.g. 2026-03-01T09:00:00Z", field.label),
+                )
+            })
         }
         FieldType::Id | FieldType::Reference => {
             let s = raw.as_str().ok_or_else(|| wrong_type(field, "a UUID string"))?;
@@ -175,14 +177,20 @@ pub fn normalize_value(field: &FieldDef, value: Value, region: &str) -> Result<V
         }
     }
     let s = match field.ty {
-        FieldType::Email => normalize_email(&s).ok_or_else(|| ("invalid_email", format!("{} must be a valid email address", field.label)))?,
+        FieldType::Email => normalize_email(&s)
+            .ok_or_else(|| ("invalid_email", format!("{} must be a valid email address", field.label)))?,
         FieldType::Phone => normalize_phone(&s, region).ok_or_else(|| {
             (
                 "invalid_phone",
-                format!("{} must be a valid phone number; add the country code (+1 415 555 0100) if it is not in {region}", field.label),
+                format!(
+                    "{} must be a valid phone number; add the country code (+1 415 555 0100) if it is not in {region}",
+                    field.label
+                ),
             )
         })?,
-        FieldType::Url => normalize_url(&s).ok_or_else(|| ("invalid_url", format!("{} must be a valid http(s) URL", field.label)))?,
+        FieldType::Url => {
+            normalize_url(&s).ok_or_else(|| ("invalid_url", format!("{} must be a valid http(s) URL", field.label)))?
+        }
         FieldType::Select => match field.options.iter().find(|o| o.value.eq_ignore_ascii_case(&s)) {
             Some(o) => o.value.clone(),
             None => {
@@ -193,7 +201,10 @@ pub fn normalize_value(field: &FieldDef, value: Value, region: &str) -> Result<V
         FieldType::Currency => {
             let up = s.to_ascii_uppercase();
             if up.len() != 3 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(("invalid_currency", format!("{} must be a three-letter ISO 4217 code such as USD", field.label)));
+                return Err((
+                    "invalid_currency",
+                    format!("{} must be a three-letter ISO 4217 code such as USD", field.label),
+                ));
             }
             up
         }
@@ -291,10 +302,16 @@ mod tests {
         let now = OffsetDateTime::UNIX_EPOCH;
         let ctx = WriteContext { now, today: now.date(), default_region: "US" };
         let input = |v: Json| v.as_object().cloned().unwrap_or_default();
-        let created = prepare_write(deals, None, &input(serde_json::json!({ "title": "T", "company_id": Uuid::nil().to_string() })), &ctx)
-            .expect("stage defaults on create");
+        let created = prepare_write(
+            deals,
+            None,
+            &input(serde_json::json!({ "title": "T", "company_id": Uuid::nil().to_string() })),
+            &ctx,
+        )
+        .expect("stage defaults on create");
         assert_eq!(created.after.text("stage"), Some("Prospecting"));
-        let err = prepare_write(deals, Some(&created.after), &input(serde_json::json!({ "stage": null })), &ctx).expect_err("cleared");
+        let err = prepare_write(deals, Some(&created.after), &input(serde_json::json!({ "stage": null })), &ctx)
+            .expect_err("cleared");
         assert!(err.0.iter().any(|e| e.field == "stage" && e.code == "required"), "{err}");
     }
 

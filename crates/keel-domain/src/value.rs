@@ -82,20 +82,11 @@ pub fn parse_date(s: &str) -> Option<Date> {
 /// time order (SQLite stores them as text).
 pub fn format_timestamp(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{}T{:02}:{:02}:{:02}.{:06}Z",
-        format_date(t.date()),
-        t.hour(),
-        t.minute(),
-        t.second(),
-        t.microsecond()
-    )
+    format!("{}T{:02}:{:02}:{:02}.{:06}Z", format_date(t.date()), t.hour(), t.minute(), t.second(), t.microsecond())
 }
 
 pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(s, &Rfc3339)
-        .ok()
-        .map(|t| truncate_to_micros(t.to_offset(time::UtcOffset::UTC)))
+    OffsetDateTime::parse(s, &Rfc3339).ok().map(|t| truncate_to_micros(t.to_offset(time::UtcOffset::UTC)))
 }
 
 pub fn truncate_to_micros(t: OffsetDateTime) -> OffsetDateTime {

@@ -47,8 +47,12 @@ impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
             // A unique index caught what the pre-check did not (a race): a conflict, not a crash.
-            StoreError::Duplicate(_) => ServiceError::conflict("duplicate", "a record with the same unique value already exists"),
-            StoreError::ForeignKey(_) => ServiceError::conflict("reference_missing", "a referenced record does not exist"),
+            StoreError::Duplicate(_) => {
+                ServiceError::conflict("duplicate", "a record with the same unique value already exists")
+            }
+            StoreError::ForeignKey(_) => {
+                ServiceError::conflict("reference_missing", "a referenced record does not exist")
+            }
             StoreError::Busy(_) => ServiceError::Busy,
             other => ServiceError::Internal(other.to_string()),
         }

@@ -21,19 +21,21 @@ pub async fn check(
     let mut errors = FieldErrors::new();
     for f in entity.fields.iter().filter(|f| fields.contains(&f.name)) {
         let value = record.get(&f.name);
-        if f.ty == FieldType::Reference {
-            if let (Some(id), Some(target)) = (value.as_uuid(), f.reference.as_deref().and_then(|t| schema.entity(t))) {
-                if !records::exists_live(tx, target, id).await? {
-                    errors.push(f.name.clone(), "not_found", format!("{} {id} does not exist", target.singular));
-                }
-            }
+        if f.ty == FieldType::Reference
+            && let (Some(id), Some(target)) = (value.as_uuid(), f.reference.as_deref().and_then(|t| schema.entity(t)))
+            && !records::exists_live(tx, target, id).await?
+        {
+            errors.push(f.name.clone(), "not_found", format!("{} {id} does not exist", target.singular));
         }
-        if f.unique {
-            if let Some(text) = value.as_text() {
-                if records::find_duplicate(tx, entity, &f.name, text, except).await?.is_some() {
-                    errors.push(f.name.clone(), "taken", format!("another {} already has {} `{text}`", entity.singular, f.label.to_lowercase()));
-                }
-            }
+        if f.unique
+            && let Some(text) = value.as_text()
+            && records::find_duplicate(tx, entity, &f.name, text, except).await?.is_some()
+        {
+            errors.push(
+                f.name.clone(),
+                "taken",
+                format!("another {} already has {} `{text}`", entity.singular, f.label.to_lowercase()),
+            );
         }
     }
     Ok(errors.into_result()?)

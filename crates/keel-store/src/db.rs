@@ -165,8 +165,12 @@ impl Tx {
     pub async fn fetch_all<S: SqlxBinder>(&mut self, stmt: &S) -> Result<Vec<Row>> {
         let (sql, values) = self.build(stmt);
         Ok(match self {
-            Tx::Sqlite(t) => sqlx::query_with(&sql, values).fetch_all(&mut **t).await?.into_iter().map(Row::Sqlite).collect(),
-            Tx::Postgres(t) => sqlx::query_with(&sql, values).fetch_all(&mut **t).await?.into_iter().map(Row::Postgres).collect(),
+            Tx::Sqlite(t) => {
+                sqlx::query_with(&sql, values).fetch_all(&mut **t).await?.into_iter().map(Row::Sqlite).collect()
+            }
+            Tx::Postgres(t) => {
+                sqlx::query_with(&sql, values).fetch_all(&mut **t).await?.into_iter().map(Row::Postgres).collect()
+            }
         })
     }
 
@@ -214,17 +218,29 @@ impl Row {
     /// Decode column `col` as a value of field type `ty`.
     pub fn value(&self, col: &str, ty: FieldType) -> Result<Value> {
         Ok(match (self, ty) {
-            (Row::Sqlite(r), FieldType::Id | FieldType::Reference) => r.try_get::<Option<Uuid>, _>(col)?.map_or(Value::Null, Value::Uuid),
-            (Row::Postgres(r), FieldType::Id | FieldType::Reference) => r.try_get::<Option<Uuid>, _>(col)?.map_or(Value::Null, Value::Uuid),
-            (Row::Sqlite(r), FieldType::Integer | FieldType::Money | FieldType::Percent) => r.try_get::<Option<i64>, _>(col)?.map_or(Value::Null, Value::Int),
-            (Row::Postgres(r), FieldType::Integer | FieldType::Money | FieldType::Percent) => r.try_get::<Option<i64>, _>(col)?.map_or(Value::Null, Value::Int),
+            (Row::Sqlite(r), FieldType::Id | FieldType::Reference) => {
+                r.try_get::<Option<Uuid>, _>(col)?.map_or(Value::Null, Value::Uuid)
+            }
+            (Row::Postgres(r), FieldType::Id | FieldType::Reference) => {
+                r.try_get::<Option<Uuid>, _>(col)?.map_or(Value::Null, Value::Uuid)
+            }
+            (Row::Sqlite(r), FieldType::Integer | FieldType::Money | FieldType::Percent) => {
+                r.try_get::<Option<i64>, _>(col)?.map_or(Value::Null, Value::Int)
+            }
+            (Row::Postgres(r), FieldType::Integer | FieldType::Money | FieldType::Percent) => {
+                r.try_get::<Option<i64>, _>(col)?.map_or(Value::Null, Value::Int)
+            }
             (Row::Sqlite(r), FieldType::Boolean) => r.try_get::<Option<bool>, _>(col)?.map_or(Value::Null, Value::Bool),
-            (Row::Postgres(r), FieldType::Boolean) => r.try_get::<Option<bool>, _>(col)?.map_or(Value::Null, Value::Bool),
+            (Row::Postgres(r), FieldType::Boolean) => {
+                r.try_get::<Option<bool>, _>(col)?.map_or(Value::Null, Value::Bool)
+            }
             (Row::Sqlite(r), FieldType::Date) => match r.try_get::<Option<String>, _>(col)? {
                 None => Value::Null,
                 Some(s) => Value::Date(parse_date(&s).ok_or_else(|| corrupt(col, "date"))?),
             },
-            (Row::Postgres(r), FieldType::Date) => r.try_get::<Option<time::Date>, _>(col)?.map_or(Value::Null, Value::Date),
+            (Row::Postgres(r), FieldType::Date) => {
+                r.try_get::<Option<time::Date>, _>(col)?.map_or(Value::Null, Value::Date)
+            }
             (Row::Sqlite(r), FieldType::Timestamp) => match r.try_get::<Option<String>, _>(col)? {
                 None => Value::Null,
                 Some(s) => Value::Timestamp(parse_timestamp(&s).ok_or_else(|| corrupt(col, "timestamp"))?),

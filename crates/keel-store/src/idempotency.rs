@@ -22,7 +22,9 @@ pub async fn get(tx: &mut Tx, user_id: Uuid, key: &str) -> Result<Option<StoredR
         .columns(["request_hash", "status", "body"].map(Alias::new))
         .and_where(Expr::col(Alias::new("user_id")).eq(tx.encode(FieldType::Id, &Value::Uuid(user_id))))
         .and_where(Expr::col(Alias::new("key")).eq(key));
-    let Some(row) = tx.fetch_optional(&q).await? else { return Ok(None) };
+    let Some(row) = tx.fetch_optional(&q).await? else {
+        return Ok(None);
+    };
     let status = match &row {
         crate::db::Row::Sqlite(_) => row.i64("status")?,
         crate::db::Row::Postgres(r) => i64::from(sqlx::Row::try_get::<i32, _>(r, "status")?),

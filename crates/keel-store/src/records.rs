@@ -7,7 +7,8 @@ use keel_domain::query::{Cursor, Filter, ListQuery, Op, Operand, encode_cursor};
 use keel_domain::schema::{EntityDef, FieldType};
 use keel_domain::value::{Record, Value};
 use sea_query::{
-    Alias, Asterisk, BinOper, Cond, Condition, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement, SimpleExpr,
+    Alias, Asterisk, BinOper, Cond, Condition, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement,
+    SimpleExpr,
 };
 use uuid::Uuid;
 
@@ -62,7 +63,13 @@ pub async fn insert_many(tx: &mut Tx, entity: &EntityDef, records: &[Record]) ->
 
 /// Write `changes` to record `id` if its version is still `expected_version`.
 /// Returns false when the version moved on (or the row is gone).
-pub async fn update(tx: &mut Tx, entity: &EntityDef, id: Uuid, expected_version: i64, changes: &[(String, Value)]) -> Result<bool> {
+pub async fn update(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    id: Uuid,
+    expected_version: i64,
+    changes: &[(String, Value)],
+) -> Result<bool> {
     if changes.is_empty() {
         return Ok(true);
     }
@@ -98,7 +105,13 @@ pub async fn purge(tx: &mut Tx, entity: &EntityDef, id: Uuid) -> Result<bool> {
 }
 
 /// Id of a live record whose `field` equals `value` case-insensitively, other than `except`.
-pub async fn find_duplicate(tx: &mut Tx, entity: &EntityDef, field: &str, value: &str, except: Option<Uuid>) -> Result<Option<Uuid>> {
+pub async fn find_duplicate(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    field: &str,
+    value: &str,
+    except: Option<Uuid>,
+) -> Result<Option<Uuid>> {
     // lower() = lower() uses the unique expression index; SQLite's lower() folds ASCII
     // only, so non-ASCII values are compared with a case-folding GLOB instead.
     let same = if tx.backend() == Backend::Sqlite && !value.is_ascii() {
@@ -128,7 +141,13 @@ pub async fn exists_live(tx: &mut Tx, entity: &EntityDef, id: Uuid) -> Result<bo
 }
 
 /// Ids of records whose reference `field` points at `target` (live ones only if `live`).
-pub async fn referencing_ids(tx: &mut Tx, entity: &EntityDef, field: &str, target: Uuid, live: bool) -> Result<Vec<Uuid>> {
+pub async fn referencing_ids(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    field: &str,
+    target: Uuid,
+    live: bool,
+) -> Result<Vec<Uuid>> {
     let mut q = Query::select();
     q.from(table(entity)).column(col("id")).and_where(Expr::col(col(field)).eq(id_value(tx, target)));
     if live {
@@ -244,7 +263,9 @@ fn filter_condition(tx: &Tx, entity: &EntityDef, f: &Filter) -> Result<SimpleExp
         (Op::Lte, Operand::One(v)) => c().lte(enc(v)),
         (Op::Gt, Operand::One(v)) => c().gt(enc(v)),
         (Op::Gte, Operand::One(v)) => c().gte(enc(v)),
-        _ => return Err(StoreError::Corrupt(format!("filter {:?} does not fit its operand", f.op))),
+        _ => {
+            return Err(StoreError::Corrupt(format!("filter {:?} does not fit its operand", f.op)));
+        }
     })
 }
 
@@ -272,7 +293,13 @@ fn keyset_condition(tx: &Tx, entity: &EntityDef, query: &ListQuery, cursor: &Cur
 }
 
 /// The WHERE clause shared by a page and its count: trash, scope, filters, search.
-fn where_clause(tx: &Tx, entity: &EntityDef, query: &ListQuery, scope: &RowScope, extra: &[Filter]) -> Result<Option<Condition>> {
+fn where_clause(
+    tx: &Tx,
+    entity: &EntityDef,
+    query: &ListQuery,
+    scope: &RowScope,
+    extra: &[Filter],
+) -> Result<Option<Condition>> {
     let mut cond = Cond::all();
     cond = if query.trashed {
         cond.add(Expr::col(col("deleted_at")).is_not_null())
@@ -293,7 +320,13 @@ fn where_clause(tx: &Tx, entity: &EntityDef, query: &ListQuery, scope: &RowScope
 }
 
 /// One page of records plus, on request, the total matching the same conditions.
-pub async fn list(tx: &mut Tx, entity: &EntityDef, query: &ListQuery, scope: &RowScope, extra: &[Filter]) -> Result<Page> {
+pub async fn list(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    query: &ListQuery,
+    scope: &RowScope,
+    extra: &[Filter],
+) -> Result<Page> {
     let Some(cond) = where_clause(tx, entity, query, scope, extra)? else {
         return Ok(Page { records: Vec::new(), next_cursor: None, total: query.count.then_some(0) });
     };

@@ -9,11 +9,7 @@ use crate::db::Backend;
 const MAX_TERMS: usize = 8;
 
 pub fn terms(q: &str) -> Vec<String> {
-    q.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| !t.is_empty())
-        .take(MAX_TERMS)
-        .map(str::to_lowercase)
-        .collect()
+    q.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).take(MAX_TERMS).map(str::to_lowercase).collect()
 }
 
 /// A condition matching rows of `table` whose searchable fields contain every word of

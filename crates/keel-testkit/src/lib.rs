@@ -37,7 +37,9 @@ fn unique_name() -> String {
 pub enum TestDb {
     /// Held so the directory (and the database file) lives as long as the test.
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { name: String },
+    Postgres {
+        name: String,
+    },
 }
 
 impl TestDb {
@@ -141,7 +143,12 @@ impl TestApp {
         let email = format!("{}-{}@example.com", role.as_str(), uuid::Uuid::now_v7().simple());
         let user = self
             .service
-            .create_user_as_system(&email, &format!("Test {}", role.as_str()), role.as_str(), "correct horse battery staple")
+            .create_user_as_system(
+                &email,
+                &format!("Test {}", role.as_str()),
+                role.as_str(),
+                "correct horse battery staple",
+            )
             .await
             .expect("create user");
         let id = user.get("id").and_then(Value::as_str).and_then(|s| uuid::Uuid::parse_str(s).ok()).expect("user id");
@@ -190,7 +197,10 @@ impl Response {
     }
     /// `body["errors"]` field names, for asserting on validation failures.
     pub fn error_fields(&self) -> Vec<String> {
-        self.body["errors"].as_array().map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_string)).collect()).unwrap_or_default()
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
     }
     pub fn id(&self) -> String {
         self.body["id"].as_str().unwrap_or_else(|| panic!("no id in {}", self.text)).to_string()
@@ -225,7 +235,8 @@ impl Client {
 
     /// Send raw bytes with a content type: for malformed input tests.
     pub async fn send_raw(&self, method: Method, path: &str, content_type: &str, body: Vec<u8>) -> Response {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).header("content-type", content_type).body(body);
+        let mut req =
+            self.http.request(method, format!("{}{path}", self.base)).header("content-type", content_type).body(body);
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
         }

@@ -65,7 +65,9 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => commands::serve::run(&cli.database_url, args).await,
         Command::Migrate => commands::migrate(&cli.database_url).await,
         Command::Seed(args) => commands::seed::run(&cli.database_url, args).await,
-        Command::User(UserArgs { command: UserCommand::Create(args) }) => commands::user::create(&cli.database_url, args).await,
+        Command::User(UserArgs { command: UserCommand::Create(args) }) => {
+            commands::user::create(&cli.database_url, args).await
+        }
         Command::Version => {
             println!("keel {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -53,7 +53,12 @@ fn signal(child: &Child, sig: &str) {
 }
 
 async fn login(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
-    let res = http.post(format!("{base}/api/v1/auth/login")).json(&json!({ "email": email, "password": password })).send().await.expect("login");
+    let res = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("login");
     assert_eq!(res.status(), 200, "login as {email}");
     let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie");
     cookie.split(';').next().expect("pair").to_string()
@@ -90,7 +95,12 @@ async fn acknowledged_writes_survive_sigkill(backend: Backend) {
     assert!(!again.sign_in.contains("first run"), "the admin must not be created twice");
     let cookie = login(&http, &again.base, email, &password).await;
     for id in &ids {
-        let res = http.get(format!("{}/api/v1/companies/{id}", again.base)).header("cookie", &cookie).send().await.expect("get");
+        let res = http
+            .get(format!("{}/api/v1/companies/{id}", again.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("get");
         assert_eq!(res.status(), 200, "company {id} was acknowledged but lost");
     }
     let mut child = again.child;
@@ -137,26 +147,45 @@ async fn cli_commands(backend: Backend) {
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("12 characters"), "the error says why");
 
-    let created = keel(&url, &["user", "create", "--email", "Ops@Example.com", "--role", "manager", "--password", "a long enough password"]);
+    let created = keel(
+        &url,
+        &["user", "create", "--email", "Ops@Example.com", "--role", "manager", "--password", "a long enough password"],
+    );
     assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
 
-    let seeded = keel(&url, &["seed", "--demo", "--companies", "30", "--contacts", "120", "--deals", "40", "--activities", "60"]);
+    let seeded = keel(
+        &url,
+        &["seed", "--demo", "--companies", "30", "--contacts", "120", "--deals", "40", "--activities", "60"],
+    );
     assert!(!seeded.status.success(), "the demo team is only seeded into an empty database");
 
     let (url2, _db2) = TestDb::create(backend).await;
-    let seeded = keel(&url2, &["seed", "--demo", "--companies", "30", "--contacts", "120", "--deals", "40", "--activities", "60"]);
+    let seeded = keel(
+        &url2,
+        &["seed", "--demo", "--companies", "30", "--contacts", "120", "--deals", "40", "--activities", "60"],
+    );
     assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
     let server = start(&url2);
     let http = reqwest::Client::new();
     let cookie = login(&http, &server.base, "admin@keel.local", "keel-demo-password").await;
     for (entity, at_least) in [("companies", 33), ("contacts", 122), ("deals", 42), ("activities", 60)] {
-        let res = http.get(format!("{}/api/v1/{entity}?count=true&limit=1", server.base)).header("cookie", &cookie).send().await.expect("list");
+        let res = http
+            .get(format!("{}/api/v1/{entity}?count=true&limit=1", server.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .expect("list");
         let body: Value = res.json().await.expect("json");
         let total = body["total"].as_i64().expect("total");
         assert!(total >= at_least, "{entity}: {total} < {at_least}");
     }
     // The guide's sample data is there.
-    let res = http.get(format!("{}/api/v1/companies?q=acme%20corp&limit=200", server.base)).header("cookie", &cookie).send().await.expect("search");
+    let res = http
+        .get(format!("{}/api/v1/companies?q=acme%20corp&limit=200", server.base))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("search");
     let body: Value = res.json().await.expect("json");
     assert!(body["data"].as_array().is_some_and(|d| d.iter().any(|c| c["name"] == "Acme Corp")));
     let mut child = server.child;

@@ -48,9 +48,11 @@ async fn login(
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let ip = addr.ip().to_string();
     let login = state.service.login(&req.email, &req.password, Some(&ip), ua).await.map_err(|e| match e {
-        keel_service::ServiceError::Unauthenticated => {
-            ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", "Email or password is wrong, or the account is disabled")
-        }
+        keel_service::ServiceError::Unauthenticated => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Email or password is wrong, or the account is disabled",
+        ),
         other => other.into(),
     })?;
     let max_age = login.expires_at - time::OffsetDateTime::now_utc();
@@ -96,7 +98,11 @@ mod keel_store_types {
     pub use keel_service::auth::ApiToken;
 }
 
-async fn create_token(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, JsonObject(body): JsonObject) -> Result<impl IntoResponse, ApiError> {
+async fn create_token(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    JsonObject(body): JsonObject,
+) -> Result<impl IntoResponse, ApiError> {
     let req: TokenRequest = typed(body)?;
     let created = state.service.create_token(&ctx, &req.name).await?;
     let mut body = token_json(&created.token);
@@ -106,12 +112,19 @@ async fn create_token(State(state): State<AppState>, RequestCtx(ctx): RequestCtx
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-async fn list_tokens(State(state): State<AppState>, RequestCtx(ctx): RequestCtx) -> Result<impl IntoResponse, ApiError> {
+async fn list_tokens(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+) -> Result<impl IntoResponse, ApiError> {
     let tokens = state.service.list_tokens(&ctx).await?;
     Ok(Json(json!({ "data": tokens.iter().map(token_json).collect::<Vec<_>>() })))
 }
 
-async fn revoke_token(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
     state.service.revoke_token(&ctx, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -27,7 +27,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "reason": "database unreachable" })))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": "database unreachable" })),
+            )
         }
     }
 }
@@ -40,7 +43,11 @@ async fn schema(State(state): State<AppState>, _ctx: RequestCtx) -> impl IntoRes
     Json(json!({ "entities": state.service.schema().public().entities }))
 }
 
-async fn changes(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, RawQuery(raw): RawQuery) -> Result<impl IntoResponse, ApiError> {
+async fn changes(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    RawQuery(raw): RawQuery,
+) -> Result<impl IntoResponse, ApiError> {
     let mut after = 0i64;
     let mut limit = 100u32;
     let mut errors = keel_domain::FieldErrors::new();
@@ -54,7 +61,9 @@ async fn changes(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, Raw
                 Ok(n) if (1..=1000).contains(&n) => limit = n,
                 _ => errors.push("limit", "invalid_limit", "limit must be a whole number from 1 to 1000"),
             },
-            other => errors.push(other, "unknown_parameter", format!("unknown parameter `{other}`; use after and limit")),
+            other => {
+                errors.push(other, "unknown_parameter", format!("unknown parameter `{other}`; use after and limit"))
+            }
         }
     }
     if !errors.is_empty() {

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use keel_domain::query::{ListQuery, parse_list_query};
-use keel_service::records::{Created, IdempotencyKey};
 use keel_service::Page;
+use keel_service::records::{Created, IdempotencyKey};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -56,7 +56,12 @@ fn record_response(status: StatusCode, record: Map<String, Value>) -> Response {
     res
 }
 
-async fn list(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, Path(name): Path<String>, RawQuery(raw): RawQuery) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path(name): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let e = entity(&state, &name)?;
     let query = list_query(e, raw.as_deref())?;
     let page = state.service.list(&ctx, &name, &query).await?;
@@ -103,7 +108,11 @@ async fn create(
     }
 }
 
-async fn read(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, Path((name, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn read(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     let e = entity(&state, &name)?;
     let record = state.service.get(&ctx, &name, parse_id(&id)?).await?;
     Ok(record_response(StatusCode::OK, e.public_json(&record)))
@@ -126,12 +135,17 @@ fn flag(raw: Option<&str>, name: &str) -> Result<bool, ApiError> {
     let mut value = false;
     for (k, v) in query_pairs(raw) {
         if k != name {
-            return Err(ApiError::bad_request("unknown_parameter", format!("unknown parameter `{k}`; only `{name}` is accepted")));
+            return Err(ApiError::bad_request(
+                "unknown_parameter",
+                format!("unknown parameter `{k}`; only `{name}` is accepted"),
+            ));
         }
         value = match v.as_str() {
             "true" | "1" => true,
             "false" | "0" => false,
-            _ => return Err(ApiError::bad_request("invalid_parameter", format!("`{name}` must be true or false"))),
+            _ => {
+                return Err(ApiError::bad_request("invalid_parameter", format!("`{name}` must be true or false")));
+            }
         };
     }
     Ok(value)
@@ -149,13 +163,21 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn restore(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, Path((name, id)): Path<(String, String)>) -> Result<Response, ApiError> {
+async fn restore(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
     let e = entity(&state, &name)?;
     let record = state.service.restore(&ctx, &name, parse_id(&id)?).await?;
     Ok(record_response(StatusCode::OK, e.public_json(&record)))
 }
 
-async fn purge(State(state): State<AppState>, RequestCtx(ctx): RequestCtx, Path((name, id)): Path<(String, String)>) -> Result<StatusCode, ApiError> {
+async fn purge(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
     entity(&state, &name)?;
     state.service.purge(&ctx, &name, parse_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -199,4 +221,3 @@ async fn bulk_owner(
     let n = state.service.bulk_change_owner(&ctx, &name, &req.ids, req.owner_id).await?;
     Ok(Json(json!({ "updated": n })))
 }
-

@@ -4,16 +4,16 @@ use crate::error::FieldErrors;
 use crate::value::{Record, Value};
 
 pub fn apply(_before: Option<&Record>, after: &mut Record, explicit: &BTreeSet<String>, errors: &mut FieldErrors) {
-    if explicit.contains("domain") {
-        if let Some(domain) = after.text("domain") {
-            match normalize_domain(domain) {
-                Some(d) => after.set("domain", Value::Text(d)),
-                None => errors.push(
-                    "domain",
-                    "invalid_domain",
-                    "Domain must be a host name like acme.com: lowercase letters, digits, dots and hyphens, no spaces",
-                ),
-            }
+    if explicit.contains("domain")
+        && let Some(domain) = after.text("domain")
+    {
+        match normalize_domain(domain) {
+            Some(d) => after.set("domain", Value::Text(d)),
+            None => errors.push(
+                "domain",
+                "invalid_domain",
+                "Domain must be a host name like acme.com: lowercase letters, digits, dots and hyphens, no spaces",
+            ),
         }
     }
 }
@@ -29,7 +29,11 @@ fn normalize_domain(raw: &str) -> Option<String> {
     let labels: Vec<&str> = host.split('.').collect();
     let valid = labels.len() >= 2
         && labels.iter().all(|l| {
-            !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
         && host.len() <= 253;
     valid.then_some(host)

@@ -14,9 +14,7 @@ pub fn stage_probability(entity: &EntityDef, stage: &str) -> Option<i64> {
 }
 
 fn is_closed(entity: &EntityDef, stage: Option<&str>) -> bool {
-    stage
-        .and_then(|s| entity.field("stage")?.option(s))
-        .is_some_and(|o| o.closed.is_some())
+    stage.and_then(|s| entity.field("stage")?.option(s)).is_some_and(|o| o.closed.is_some())
 }
 
 pub fn apply(
@@ -42,19 +40,21 @@ pub fn apply(
     let stage_changed = before.is_none() || old_stage != new_stage;
 
     // Probability follows the stage unless the caller sets it in the same write.
-    if stage_changed && !explicit.contains("probability") {
-        if let Some(p) = new_stage.as_deref().and_then(|s| stage_probability(entity, s)) {
-            after.set("probability", Value::Int(p));
-        }
+    if stage_changed
+        && !explicit.contains("probability")
+        && let Some(p) = new_stage.as_deref().and_then(|s| stage_probability(entity, s))
+    {
+        after.set("probability", Value::Int(p));
     }
 
     // A close date in the past is a typo, unless it was already there and untouched.
     if explicit.contains("expected_close_date") {
         let old = before.and_then(|b| b.get("expected_close_date").as_date());
-        if let Some(d) = after.get("expected_close_date").as_date() {
-            if Some(d) != old && d < ctx.today {
-                errors.push("expected_close_date", "date_in_past", "Expected close date cannot be in the past");
-            }
+        if let Some(d) = after.get("expected_close_date").as_date()
+            && Some(d) != old
+            && d < ctx.today
+        {
+            errors.push("expected_close_date", "date_in_past", "Expected close date cannot be in the past");
         }
     }
 

@@ -5,13 +5,7 @@ use std::collections::BTreeMap;
 use super::{EntityDef, FieldDef, FieldType as T, OnDelete, Schema, SelectOption};
 
 fn opt(value: &str) -> SelectOption {
-    SelectOption {
-        value: value.to_string(),
-        label: value.to_string(),
-        probability: None,
-        closed: None,
-        color: None,
-    }
+    SelectOption { value: value.to_string(), label: value.to_string(), probability: None, closed: None, color: None }
 }
 
 fn opts(values: &[&str]) -> Vec<SelectOption> {
@@ -19,21 +13,11 @@ fn opts(values: &[&str]) -> Vec<SelectOption> {
 }
 
 fn colored(values: &[(&str, &'static str)]) -> Vec<SelectOption> {
-    values
-        .iter()
-        .map(|(v, c)| SelectOption {
-            color: Some(c),
-            ..opt(v)
-        })
-        .collect()
+    values.iter().map(|(v, c)| SelectOption { color: Some(c), ..opt(v) }).collect()
 }
 
 fn stage(value: &str, probability: i64, closed: Option<&'static str>) -> SelectOption {
-    SelectOption {
-        probability: Some(probability),
-        closed,
-        ..opt(value)
-    }
+    SelectOption { probability: Some(probability), closed, ..opt(value) }
 }
 
 pub const INDUSTRIES: &[&str] = &["Technology", "Healthcare", "Finance", "Retail", "Manufacturing", "Other"];
@@ -86,7 +70,11 @@ fn companies() -> EntityDef {
         true,
         vec![
             FieldDef::new("name", "Name", T::Text).required().max_length(200).unique().sortable().searchable(),
-            FieldDef::new("domain", "Domain", T::Text).unique().sortable().searchable().help("Lowercase, without scheme: acme.com"),
+            FieldDef::new("domain", "Domain", T::Text)
+                .unique()
+                .sortable()
+                .searchable()
+                .help("Lowercase, without scheme: acme.com"),
             FieldDef::new("industry", "Industry", T::Select).sortable().options(colored(&[
                 ("Technology", "blue"),
                 ("Healthcare", "green"),
@@ -99,7 +87,9 @@ fn companies() -> EntityDef {
             FieldDef::new("address", "Address", T::Text),
             FieldDef::new("city", "City", T::Text).max_length(100),
             FieldDef::new("state", "State", T::Text).max_length(100),
-            FieldDef::new("country", "Country", T::Text).max_length(100).help("A two-letter code (US, DE) also sets the region for phone numbers."),
+            FieldDef::new("country", "Country", T::Text)
+                .max_length(100)
+                .help("A two-letter code (US, DE) also sets the region for phone numbers."),
             FieldDef::new("phone", "Phone", T::Phone).help("Stored in E.164: +14155550100"),
             FieldDef::new("website", "Website", T::Url),
         ],
@@ -136,10 +126,15 @@ fn deals() -> EntityDef {
         "Deals",
         true,
         vec![
-            FieldDef::new("company_id", "Company", T::Reference).required().references("companies", OnDelete::Cascade).sortable(),
+            FieldDef::new("company_id", "Company", T::Reference)
+                .required()
+                .references("companies", OnDelete::Cascade)
+                .sortable(),
             FieldDef::new("contact_id", "Contact", T::Reference).references("contacts", OnDelete::SetNull).sortable(),
             FieldDef::new("title", "Title", T::Text).required().max_length(200).sortable().searchable(),
-            FieldDef::new("amount", "Amount", T::Money).sortable().help("Integer minor units of `currency` (cents for USD)."),
+            FieldDef::new("amount", "Amount", T::Money)
+                .sortable()
+                .help("Integer minor units of `currency` (cents for USD)."),
             FieldDef::new("currency", "Currency", T::Currency).help("ISO 4217 code; defaults to USD."),
             FieldDef::new("stage", "Stage", T::Select).required().sortable().options(vec![
                 stage("Prospecting", 10, None),
@@ -149,11 +144,17 @@ fn deals() -> EntityDef {
                 stage("Closed Won", 100, Some("won")),
                 stage("Closed Lost", 0, Some("lost")),
             ]),
-            FieldDef::new("probability", "Probability", T::Percent).sortable().help("Follows the stage unless set explicitly."),
+            FieldDef::new("probability", "Probability", T::Percent)
+                .sortable()
+                .help("Follows the stage unless set explicitly."),
             FieldDef::new("expected_close_date", "Expected close", T::Date).sortable(),
             FieldDef::new("actual_close_date", "Closed on", T::Date).sortable(),
             FieldDef::new("source", "Source", T::Select).options(opts(DEAL_SOURCES)),
-            FieldDef::new("priority", "Priority", T::Select).options(colored(&[("Low", "gray"), ("Medium", "yellow"), ("High", "red")])),
+            FieldDef::new("priority", "Priority", T::Select).options(colored(&[
+                ("Low", "gray"),
+                ("Medium", "yellow"),
+                ("High", "red"),
+            ])),
             FieldDef::new("notes", "Notes", T::LongText),
         ],
     )
@@ -176,7 +177,9 @@ fn activities() -> EntityDef {
             FieldDef::new("contact_id", "Contact", T::Reference).references("contacts", OnDelete::SetNull).sortable(),
             FieldDef::new("deal_id", "Deal", T::Reference).references("deals", OnDelete::SetNull).sortable(),
             FieldDef::new("created_by", "Created by", T::Reference).references("users", OnDelete::Restrict).system(),
-            FieldDef::new("assigned_to", "Assigned to", T::Reference).references("users", OnDelete::Restrict).sortable(),
+            FieldDef::new("assigned_to", "Assigned to", T::Reference)
+                .references("users", OnDelete::Restrict)
+                .sortable(),
         ],
     );
     e.default_sort = "-created_at".to_string();
@@ -245,7 +248,8 @@ mod tests {
     fn deal_stages_carry_the_guides_probabilities() {
         let s = builtin_schema();
         let stage = s.entity("deals").and_then(|d| d.field("stage")).expect("stage");
-        let probs: Vec<(String, Option<i64>)> = stage.options.iter().map(|o| (o.value.clone(), o.probability)).collect();
+        let probs: Vec<(String, Option<i64>)> =
+            stage.options.iter().map(|o| (o.value.clone(), o.probability)).collect();
         assert_eq!(probs[0], ("Prospecting".into(), Some(10)));
         assert_eq!(probs[3], ("Negotiation".into(), Some(75)));
         assert_eq!(probs[4], ("Closed Won".into(), Some(100)));

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-pub use builtin::{ACTIVITY_TYPES, COMPANY_SIZES, DEAL_SOURCES, DEPARTMENTS, INDUSTRIES, PRIORITIES, ROLES, builtin_schema};
+pub use builtin::{
+    ACTIVITY_TYPES, COMPANY_SIZES, DEAL_SOURCES, DEPARTMENTS, INDUSTRIES, PRIORITIES, ROLES, builtin_schema,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

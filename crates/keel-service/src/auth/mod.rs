@@ -10,8 +10,8 @@ use keel_domain::policy::{Actor, Role, RowScope};
 use keel_domain::query::{Filter, ListQuery, Op, Operand};
 use keel_domain::value::Value;
 use keel_domain::{FieldErrors, Record};
-use keel_store::auth::{self as store, NewSession};
 pub use keel_store::auth::ApiToken;
+use keel_store::auth::{self as store, NewSession};
 use keel_store::records;
 use rand::RngCore;
 use serde_json::{Map, Value as Json, json};
@@ -57,11 +57,7 @@ fn actor_of(user: &Record) -> Option<Actor> {
     if !user.get("deleted_at").is_null() || user.get("is_active").as_bool() == Some(false) {
         return None;
     }
-    Some(Actor {
-        user_id: user.id()?,
-        role: Role::parse(user.text("role")?)?,
-        team_id: user.get("team_id").as_uuid(),
-    })
+    Some(Actor { user_id: user.id()?, role: Role::parse(user.text("role")?)?, team_id: user.get("team_id").as_uuid() })
 }
 
 impl Service {
@@ -74,7 +70,13 @@ impl Service {
         Ok(records::list(&mut tx, users, &q, &RowScope::All, &[]).await?.records.into_iter().next())
     }
 
-    pub async fn login(&self, email: &str, password: &str, ip: Option<&str>, user_agent: Option<&str>) -> Result<Login, ServiceError> {
+    pub async fn login(
+        &self,
+        email: &str,
+        password: &str,
+        ip: Option<&str>,
+        user_agent: Option<&str>,
+    ) -> Result<Login, ServiceError> {
         let email = email.trim().to_lowercase();
         let user = self.user_by("email", Value::Text(email)).await?;
         let stored = user.as_ref().and_then(|u| u.text("password_hash")).unwrap_or(dummy_hash()).to_string();
@@ -89,7 +91,14 @@ impl Service {
         let mut tx = self.db.write().await?;
         store::insert_session(
             &mut tx,
-            &NewSession { token_hash: &secret_hash(&secret), user_id: actor.user_id, created_at: now, expires_at, ip, user_agent },
+            &NewSession {
+                token_hash: &secret_hash(&secret),
+                user_id: actor.user_id,
+                created_at: now,
+                expires_at,
+                ip,
+                user_agent,
+            },
         )
         .await?;
         store::delete_expired_sessions(&mut tx, now).await?;
@@ -143,7 +152,13 @@ impl Service {
             return Err(FieldErrors::single("name", "invalid_length", "Token name must be 1 to 100 characters").into());
         }
         let secret = format!("{TOKEN_PREFIX}{}", new_secret());
-        let token = ApiToken { id: Uuid::now_v7(), user_id: ctx.actor.user_id, name: name.to_string(), created_at: self.clock.now(), last_used_at: None };
+        let token = ApiToken {
+            id: Uuid::now_v7(),
+            user_id: ctx.actor.user_id,
+            name: name.to_string(),
+            created_at: self.clock.now(),
+            last_used_at: None,
+        };
         let mut tx = self.db.write().await?;
         store::insert_token(&mut tx, &token, &secret_hash(&secret)).await?;
         tx.commit().await?;
@@ -165,10 +180,18 @@ impl Service {
     }
 
     /// Create a user outside any request (the CLI, first run): runs as the system.
-    pub async fn create_user_as_system(&self, email: &str, name: &str, role: &str, password: &str) -> Result<Map<String, Json>, ServiceError> {
+    pub async fn create_user_as_system(
+        &self,
+        email: &str,
+        name: &str,
+        role: &str,
+        password: &str,
+    ) -> Result<Map<String, Json>, ServiceError> {
         let system = Ctx { actor: Actor { user_id: Uuid::nil(), role: Role::Admin, team_id: None }, request_id: None };
         let input = json!({ "email": email, "name": name, "role": role, "password": password });
-        let Json::Object(input) = input else { return Err(ServiceError::Internal("user input is not an object".into())) };
+        let Json::Object(input) = input else {
+            return Err(ServiceError::Internal("user input is not an object".into()));
+        };
         match self.create(&system, "users", input, None).await? {
             Created::New(user) => Ok(user),
             Created::Replayed { .. } => Err(ServiceError::Internal("unexpected replay".into())),

@@ -1,8 +1,8 @@
 //! Password hashing (argon2id, the `argon2` crate's defaults) and the password rules.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use keel_domain::{EntityDef, FieldErrors};
 use serde_json::{Map, Value as Json};
 
@@ -25,7 +25,11 @@ pub fn verify(password: &str, stored: &str) -> bool {
 pub fn check_rules(password: &str) -> Result<(), FieldErrors> {
     let n = password.chars().count();
     if n < MIN_LENGTH {
-        return Err(FieldErrors::single("password", "too_short", format!("Password must be at least {MIN_LENGTH} characters")));
+        return Err(FieldErrors::single(
+            "password",
+            "too_short",
+            format!("Password must be at least {MIN_LENGTH} characters"),
+        ));
     }
     if n > 1024 {
         return Err(FieldErrors::single("password", "too_long", "Password must be at most 1024 characters"));
@@ -35,7 +39,11 @@ pub fn check_rules(password: &str) -> Result<(), FieldErrors> {
 
 /// Users carry a write-only `password` in their input; take it out before the generic
 /// validation sees the body and return its hash.
-pub fn take_from_input(entity: &EntityDef, input: &mut Map<String, Json>, creating: bool) -> Result<Option<String>, ServiceError> {
+pub fn take_from_input(
+    entity: &EntityDef,
+    input: &mut Map<String, Json>,
+    creating: bool,
+) -> Result<Option<String>, ServiceError> {
     if entity.name != "users" {
         return Ok(None);
     }
@@ -44,9 +52,12 @@ pub fn take_from_input(entity: &EntityDef, input: &mut Map<String, Json>, creati
             check_rules(&p)?;
             Ok(Some(hash(&p)?))
         }
-        Some(Json::Null) | None if creating => {
-            Err(FieldErrors::single("password", "required", format!("Password is required (at least {MIN_LENGTH} characters)")).into())
-        }
+        Some(Json::Null) | None if creating => Err(FieldErrors::single(
+            "password",
+            "required",
+            format!("Password is required (at least {MIN_LENGTH} characters)"),
+        )
+        .into()),
         Some(Json::Null) | None => Ok(None),
         Some(_) => Err(FieldErrors::single("password", "wrong_type", "Password must be a string").into()),
     }

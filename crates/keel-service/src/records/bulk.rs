@@ -12,7 +12,9 @@ pub const MAX_BULK: usize = 1000;
 
 fn check_ids(ids: &[Uuid]) -> Result<(), ServiceError> {
     if ids.is_empty() || ids.len() > MAX_BULK {
-        return Err(FieldErrors::single("ids", "invalid_count", format!("ids must hold 1 to {MAX_BULK} record ids")).into());
+        return Err(
+            FieldErrors::single("ids", "invalid_count", format!("ids must hold 1 to {MAX_BULK} record ids")).into()
+        );
     }
     Ok(())
 }
@@ -20,16 +22,26 @@ fn check_ids(ids: &[Uuid]) -> Result<(), ServiceError> {
 /// Name the record a bulk action stopped at, so the caller can fix and retry.
 fn at_record(id: Uuid, e: ServiceError) -> ServiceError {
     match e {
-        ServiceError::NotFound => ServiceError::Invalid(FieldErrors::single("ids", "not_found", format!("record {id} does not exist"))),
+        ServiceError::NotFound => {
+            ServiceError::Invalid(FieldErrors::single("ids", "not_found", format!("record {id} does not exist")))
+        }
         ServiceError::Forbidden(m) => ServiceError::Forbidden(format!("record {id}: {m}")),
-        ServiceError::Conflict { code, message, details } => ServiceError::Conflict { code, message: format!("record {id}: {message}"), details },
+        ServiceError::Conflict { code, message, details } => {
+            ServiceError::Conflict { code, message: format!("record {id}: {message}"), details }
+        }
         other => other,
     }
 }
 
 impl Service {
     /// Trash many records at once: all of them or, if any one cannot be, none.
-    pub async fn bulk_delete(&self, ctx: &Ctx, entity_name: &str, ids: &[Uuid], cascade: bool) -> Result<usize, ServiceError> {
+    pub async fn bulk_delete(
+        &self,
+        ctx: &Ctx,
+        entity_name: &str,
+        ids: &[Uuid],
+        cascade: bool,
+    ) -> Result<usize, ServiceError> {
         check_ids(ids)?;
         let entity = self.entity(entity_name)?;
         let mut tx = self.db.write().await?;
@@ -45,7 +57,13 @@ impl Service {
     }
 
     /// Give many records a new owner: all of them or none.
-    pub async fn bulk_change_owner(&self, ctx: &Ctx, entity_name: &str, ids: &[Uuid], owner_id: Uuid) -> Result<usize, ServiceError> {
+    pub async fn bulk_change_owner(
+        &self,
+        ctx: &Ctx,
+        entity_name: &str,
+        ids: &[Uuid],
+        owner_id: Uuid,
+    ) -> Result<usize, ServiceError> {
         check_ids(ids)?;
         let entity = self.entity(entity_name)?;
         if !entity.owned {
@@ -67,7 +85,8 @@ impl Service {
             if is_trashed(&before) {
                 return Err(at_record(*id, ServiceError::NotFound));
             }
-            policy::can_modify(&ctx.actor, entity, &before, Action::ChangeOwner).map_err(|e| at_record(*id, e.into()))?;
+            policy::can_modify(&ctx.actor, entity, &before, Action::ChangeOwner)
+                .map_err(|e| at_record(*id, e.into()))?;
             if before.owner_id() == Some(owner_id) {
                 continue;
             }

@@ -98,7 +98,8 @@ impl Service {
 
         let body = entity.public_json(&record);
         if let Some(IdempotencyKey(k)) = &key {
-            let stored = StoredResponse { request_hash: hash, status: 201, body: Json::Object(body.clone()).to_string() };
+            let stored =
+                StoredResponse { request_hash: hash, status: 201, body: Json::Object(body.clone()).to_string() };
             idempotency::put(&mut tx, ctx.actor.user_id, k, &stored, wc.now).await?;
         }
         tx.commit().await?;

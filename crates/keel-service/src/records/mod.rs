@@ -40,7 +40,10 @@ async fn log(
     before: Option<&Record>,
     after: Option<&Record>,
 ) -> Result<(), ServiceError> {
-    let record_id = after.or(before).and_then(Record::id).ok_or_else(|| ServiceError::Internal("change without a record id".into()))?;
+    let record_id = after
+        .or(before)
+        .and_then(Record::id)
+        .ok_or_else(|| ServiceError::Internal("change without a record id".into()))?;
     let entry = NewChange {
         at,
         // The nil id is the system (CLI, first run): recorded as no actor.
@@ -69,7 +72,8 @@ async fn save(
     after.set("version", Value::Int(before.version() + 1));
     let changes = diff::changed_fields(entity, before, &after);
     if !records::update(tx, entity, id, before.version(), &changes).await? {
-        let current = records::get(tx, entity, id, &keel_domain::policy::RowScope::All).await?.map_or(0, |r| r.version());
+        let current =
+            records::get(tx, entity, id, &keel_domain::policy::RowScope::All).await?.map_or(0, |r| r.version());
         return Err(ServiceError::PreconditionFailed { expected: before.version(), current });
     }
     log(tx, ctx, entity, op, now, Some(before), Some(&after)).await?;

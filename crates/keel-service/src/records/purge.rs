@@ -60,7 +60,13 @@ impl Service {
                     OnDelete::Restrict => {
                         return Err(ServiceError::conflict(
                             "still_referenced",
-                            format!("{} {} records still reference this {} through `{}`", dependants.len(), other.name, entity.singular, field.name),
+                            format!(
+                                "{} {} records still reference this {} through `{}`",
+                                dependants.len(),
+                                other.name,
+                                entity.singular,
+                                field.name
+                            ),
                         ));
                     }
                 }

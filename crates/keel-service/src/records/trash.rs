@@ -43,7 +43,10 @@ impl Service {
                 details.insert("deal_count".into(), deal_ids.len().into());
                 return Err(ServiceError::Conflict {
                     code: "has_deals",
-                    message: format!("this company still has {} deal(s); delete with cascade=true to trash them too", deal_ids.len()),
+                    message: format!(
+                        "this company still has {} deal(s); delete with cascade=true to trash them too",
+                        deal_ids.len()
+                    ),
                     details,
                 });
             }
@@ -68,7 +71,10 @@ impl Service {
         let mut tx = self.db.write().await?;
         let before = load(&mut tx, ctx, entity, id).await?;
         if !is_trashed(&before) {
-            return Err(ServiceError::conflict("not_in_trash", format!("this {} is not in the trash", entity.singular)));
+            return Err(ServiceError::conflict(
+                "not_in_trash",
+                format!("this {} is not in the trash", entity.singular),
+            ));
         }
         policy::can_modify(&ctx.actor, entity, &before, Action::Restore)?;
         let now = self.clock.now();
@@ -87,7 +93,14 @@ impl Service {
         Ok(restored)
     }
 
-    async fn restore_one(&self, tx: &mut Tx, ctx: &Ctx, entity: &EntityDef, before: Record, now: OffsetDateTime) -> Result<Record, ServiceError> {
+    async fn restore_one(
+        &self,
+        tx: &mut Tx,
+        ctx: &Ctx,
+        entity: &EntityDef,
+        before: Record,
+        now: OffsetDateTime,
+    ) -> Result<Record, ServiceError> {
         let mut after = before.clone();
         after.set("deleted_at", Value::Null);
         // The record must still fit: unique values free, required references alive.

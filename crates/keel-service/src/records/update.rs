@@ -25,13 +25,16 @@ impl Service {
         let mut tx = self.db.write().await?;
         let before = load(&mut tx, ctx, entity, id).await?;
         policy::can_modify(&ctx.actor, entity, &before, Action::Update)?;
-        if let Some(expected) = if_match {
-            if expected != before.version() {
-                return Err(ServiceError::PreconditionFailed { expected, current: before.version() });
-            }
+        if let Some(expected) = if_match
+            && expected != before.version()
+        {
+            return Err(ServiceError::PreconditionFailed { expected, current: before.version() });
         }
         if is_trashed(&before) {
-            return Err(ServiceError::conflict("in_trash", format!("this {} is in the trash; restore it before editing", entity.singular)));
+            return Err(ServiceError::conflict(
+                "in_trash",
+                format!("this {} is in the trash; restore it before editing", entity.singular),
+            ));
         }
 
         let wc = self.write_context();
@@ -45,12 +48,21 @@ impl Service {
             match after.owner_id() {
                 Some(owner) => policy::can_assign_owner(&ctx.actor, owner)?,
                 None => {
-                    return Err(keel_domain::FieldErrors::single("owner_id", "required", "A record must have an owner").into());
+                    return Err(keel_domain::FieldErrors::single(
+                        "owner_id",
+                        "required",
+                        "A record must have an owner",
+                    )
+                    .into());
                 }
             }
         }
-        let changed: BTreeSet<String> =
-            entity.fields.iter().filter(|f| before.get(&f.name) != after.get(&f.name)).map(|f| f.name.clone()).collect();
+        let changed: BTreeSet<String> = entity
+            .fields
+            .iter()
+            .filter(|f| before.get(&f.name) != after.get(&f.name))
+            .map(|f| f.name.clone())
+            .collect();
         if changed.is_empty() {
             return Ok(entity.public_json(&before));
         }

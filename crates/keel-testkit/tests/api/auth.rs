@@ -14,7 +14,10 @@ async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response 
 }
 
 async fn session_cookie_signs_in_and_logout_ends_it(app: &TestApp) {
-    app.service.create_user_as_system("Ana@Example.com", "Ana", "manager", "correct horse battery staple").await.expect("user");
+    app.service
+        .create_user_as_system("Ana@Example.com", "Ana", "manager", "correct horse battery staple")
+        .await
+        .expect("user");
     let res = login(app, "ana@example.com", "correct horse battery staple").await;
     assert_eq!(res.status(), StatusCode::OK);
     let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("set-cookie").to_string();
@@ -30,7 +33,8 @@ async fn session_cookie_signs_in_and_logout_ends_it(app: &TestApp) {
     assert_eq!(body["email"], "ana@example.com");
     assert!(body.get("password_hash").is_none());
 
-    let out = http.post(format!("{}/api/v1/auth/logout", app.base)).header("cookie", &session).send().await.expect("logout");
+    let out =
+        http.post(format!("{}/api/v1/auth/logout", app.base)).header("cookie", &session).send().await.expect("logout");
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     let after = http.get(format!("{}/api/v1/auth/me", app.base)).header("cookie", &session).send().await.expect("me");
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "the session is gone server-side, not just the cookie");
@@ -38,7 +42,10 @@ async fn session_cookie_signs_in_and_logout_ends_it(app: &TestApp) {
 both_backends!(session_cookie_signs_in_and_logout_ends_it);
 
 async fn wrong_password_and_unknown_email_fail_the_same_way(app: &TestApp) {
-    app.service.create_user_as_system("bo@example.com", "Bo", "rep", "correct horse battery staple").await.expect("user");
+    app.service
+        .create_user_as_system("bo@example.com", "Bo", "rep", "correct horse battery staple")
+        .await
+        .expect("user");
     let wrong = login(app, "bo@example.com", "wrong password!!").await;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let wrong: serde_json::Value = wrong.json().await.expect("json");
@@ -79,7 +86,13 @@ async fn api_tokens_are_shown_once_and_can_be_revoked(app: &TestApp) {
 both_backends!(api_tokens_are_shown_once_and_can_be_revoked);
 
 async fn passwords_must_be_long_enough(app: &TestApp) {
-    let res = app.admin.post("/api/v1/users", json!({ "email": "short@example.com", "name": "Short", "role": "rep", "password": "short" })).await;
+    let res = app
+        .admin
+        .post(
+            "/api/v1/users",
+            json!({ "email": "short@example.com", "name": "Short", "role": "rep", "password": "short" }),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.error_fields(), vec!["password"]);
 }

@@ -30,7 +30,13 @@ async fn count(app: &TestApp, entity: &str) -> i64 {
 /// Percent-encode every byte but unreserved ones, for query values.
 fn enc(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -90,7 +96,13 @@ async fn broken_bodies_are_4xx_problems(app: &TestApp) {
             assert_problem(&res, StatusCode::BAD_REQUEST, Some("not_an_object"));
         }
 
-        for ct in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/jsonx", "text/json"] {
+        for ct in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data; boundary=x",
+            "application/jsonx",
+            "text/json",
+        ] {
             let res = send(ct, br#"{"name": "Typed wrong"}"#.to_vec()).await;
             assert_problem(&res, StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type"));
         }
@@ -119,7 +131,15 @@ async fn broken_bodies_are_4xx_problems(app: &TestApp) {
 both_backends!(broken_bodies_are_4xx_problems);
 
 async fn a_json_content_type_with_parameters_is_accepted(app: &TestApp) {
-    let res = app.admin.send_raw(Method::POST, "/api/v1/companies", "Application/JSON; charset=utf-8", br#"{"name": "Param Co"}"#.to_vec()).await;
+    let res = app
+        .admin
+        .send_raw(
+            Method::POST,
+            "/api/v1/companies",
+            "Application/JSON; charset=utf-8",
+            br#"{"name": "Param Co"}"#.to_vec(),
+        )
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
 }
 both_backends!(a_json_content_type_with_parameters_is_accepted);
@@ -158,7 +178,12 @@ async fn nul_characters_are_refused_not_stored(app: &TestApp) {
     // In list filters and searches.
     for query in ["name=a%00b", "name[contains]=%00", "name[in]=a,%00", "q=%00", "q=acme%00corp", "domain[ne]=%00"] {
         let res = app.admin.get(&format!("/api/v1/companies?{query}")).await;
-        assert!(res.status == StatusCode::OK || res.status == StatusCode::BAD_REQUEST, "{query}: {} {}", res.status, res.text);
+        assert!(
+            res.status == StatusCode::OK || res.status == StatusCode::BAD_REQUEST,
+            "{query}: {} {}",
+            res.status,
+            res.text
+        );
         if res.status == StatusCode::BAD_REQUEST {
             assert_problem(&res, StatusCode::BAD_REQUEST, Some("invalid_query"));
         }
@@ -171,7 +196,8 @@ both_backends!(nul_characters_are_refused_not_stored);
 async fn wrong_types_are_422_naming_the_field(app: &TestApp) {
     let company = app.admin.company(json!({})).await;
     let cid = company["id"].as_str().expect("id").to_string();
-    let (companies, contacts, deals) = (count(app, "companies").await, count(app, "contacts").await, count(app, "deals").await);
+    let (companies, contacts, deals) =
+        (count(app, "companies").await, count(app, "contacts").await, count(app, "deals").await);
     for (entity, body, field) in [
         ("companies", json!({ "name": 42 }), "name"),
         ("companies", json!({ "name": true }), "name"),
@@ -352,7 +378,12 @@ async fn sql_metacharacters_are_data(app: &TestApp) {
         format!("{}=1", enc("name[eq];--")),
     ] {
         let res = app.admin.get(&format!("/api/v1/companies?{query}")).await;
-        assert!(res.status == StatusCode::OK || res.status == StatusCode::BAD_REQUEST, "{query}: {} {}", res.status, res.text);
+        assert!(
+            res.status == StatusCode::OK || res.status == StatusCode::BAD_REQUEST,
+            "{query}: {} {}",
+            res.status,
+            res.text
+        );
         if res.status == StatusCode::BAD_REQUEST {
             assert_problem(&res, StatusCode::BAD_REQUEST, Some("invalid_query"));
             continue;
@@ -376,7 +407,11 @@ async fn sql_metacharacters_are_data(app: &TestApp) {
     assert_eq!(count(app, "companies").await, before + 1);
     let res = app.admin.get("/api/v1/companies?q=promo").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-    assert_eq!(names(&res), { let mut v = vec![p, l]; v.sort(); v });
+    assert_eq!(names(&res), {
+        let mut v = vec![p, l];
+        v.sort();
+        v
+    });
 }
 both_backends!(sql_metacharacters_are_data);
 
@@ -391,7 +426,11 @@ async fn bad_paths_are_400_or_404(app: &TestApp) {
         assert_problem(&a.get(&path).await, StatusCode::BAD_REQUEST, Some("invalid_id"));
         assert_problem(&a.patch(&path, json!({ "name": "x" })).await, StatusCode::BAD_REQUEST, Some("invalid_id"));
         assert_problem(&a.delete(&path).await, StatusCode::BAD_REQUEST, Some("invalid_id"));
-        assert_problem(&a.post(&format!("{path}/restore"), json!({})).await, StatusCode::BAD_REQUEST, Some("invalid_id"));
+        assert_problem(
+            &a.post(&format!("{path}/restore"), json!({})).await,
+            StatusCode::BAD_REQUEST,
+            Some("invalid_id"),
+        );
         assert_problem(&a.get(&format!("{path}/contacts")).await, StatusCode::BAD_REQUEST, Some("invalid_id"));
     }
     for path in ["/api/v1/widgets", "/api/v1/widgets/not-a-uuid", "/api/v1/Companies", "/api/v1/companies%00"] {
@@ -408,7 +447,11 @@ async fn bad_paths_are_400_or_404(app: &TestApp) {
     assert_problem(&a.delete(&path).await, StatusCode::NOT_FOUND, Some("not_found"));
     assert_problem(&a.get(&format!("{path}/contacts")).await, StatusCode::NOT_FOUND, Some("not_found"));
     // The nil UUID is a UUID, but no record's.
-    assert_problem(&a.get("/api/v1/companies/00000000-0000-0000-0000-000000000000").await, StatusCode::NOT_FOUND, Some("not_found"));
+    assert_problem(
+        &a.get("/api/v1/companies/00000000-0000-0000-0000-000000000000").await,
+        StatusCode::NOT_FOUND,
+        Some("not_found"),
+    );
 
     assert_eq!(count(app, "companies").await, before);
 }
@@ -433,7 +476,8 @@ async fn unauthenticated_requests_are_401(app: &TestApp) {
     }
     almost.token = Some(flipped.into_iter().collect());
 
-    let clients: [(&str, &Client); 4] = [("anonymous", &anon), ("garbage token", &forged), ("long token", &long), ("altered token", &almost)];
+    let clients: [(&str, &Client); 4] =
+        [("anonymous", &anon), ("garbage token", &forged), ("long token", &long), ("altered token", &almost)];
     for (who, c) in clients {
         for res in [
             c.get("/api/v1/companies").await,
@@ -477,7 +521,10 @@ async fn bad_idempotency_keys_are_400(app: &TestApp) {
     let before = count(app, "companies").await;
     let long = "k".repeat(256);
     for key in ["has space", long.as_str()] {
-        let res = app.admin.send(Method::POST, "/api/v1/companies", Some(json!({ "name": "Idem" })), &[("idempotency-key", key)]).await;
+        let res = app
+            .admin
+            .send(Method::POST, "/api/v1/companies", Some(json!({ "name": "Idem" })), &[("idempotency-key", key)])
+            .await;
         assert_problem(&res, StatusCode::BAD_REQUEST, Some("invalid_idempotency_key"));
     }
     assert_eq!(count(app, "companies").await, before);
@@ -549,7 +596,13 @@ async fn extreme_values_are_stored_or_refused_never_500(app: &TestApp) {
         json!({ "title": "\u{1F600} emoji \u{202E} rtl \u{FEFF}", "company_id": cid }),
     ] {
         let res = app.admin.post("/api/v1/deals", body.clone()).await;
-        assert!(res.status == StatusCode::CREATED || res.status == StatusCode::UNPROCESSABLE_ENTITY, "{}: {} {}", &body.to_string()[..80.min(body.to_string().len())], res.status, res.text);
+        assert!(
+            res.status == StatusCode::CREATED || res.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{}: {} {}",
+            &body.to_string()[..80.min(body.to_string().len())],
+            res.status,
+            res.text
+        );
         if res.status == StatusCode::CREATED {
             // What was stored reads back exactly.
             let got = app.admin.get(&format!("/api/v1/deals/{}", res.id())).await;
@@ -566,7 +619,12 @@ async fn extreme_values_are_stored_or_refused_never_500(app: &TestApp) {
         json!({ "type": "Task", "subject": "Neg", "due_date": "-0001-01-01T00:00:00Z" }),
     ] {
         let res = app.admin.post("/api/v1/activities", body.clone()).await;
-        assert!(res.status == StatusCode::CREATED || res.status == StatusCode::UNPROCESSABLE_ENTITY, "{body}: {} {}", res.status, res.text);
+        assert!(
+            res.status == StatusCode::CREATED || res.status == StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {} {}",
+            res.status,
+            res.text
+        );
         if res.status == StatusCode::CREATED {
             let got = app.admin.get(&format!("/api/v1/activities/{}", res.id())).await;
             assert_eq!(got.body, res.body);
@@ -586,7 +644,12 @@ async fn extreme_values_are_stored_or_refused_never_500(app: &TestApp) {
         "companies?name[in]=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q,r,s,t,u,v,w,x,y,z",
     ] {
         let res = app.admin.get(&format!("/api/v1/{query}")).await;
-        assert!(res.status == StatusCode::OK || res.status == StatusCode::BAD_REQUEST, "{query}: {} {}", res.status, res.text);
+        assert!(
+            res.status == StatusCode::OK || res.status == StatusCode::BAD_REQUEST,
+            "{query}: {} {}",
+            res.status,
+            res.text
+        );
         assert_problem_or_ok(&res);
     }
     // Every page of a sort over extreme values can be walked with its cursors.

@@ -23,7 +23,12 @@ async fn entries_for(app: &TestApp, record_id: &str) -> Vec<Value> {
 async fn every_mutation_appends_an_entry_with_its_diff(app: &TestApp) {
     let created = app
         .admin
-        .send(Method::POST, "/api/v1/companies", Some(json!({ "name": "Logged Co", "city": "Lyon" })), &[("x-request-id", "req-create-1")])
+        .send(
+            Method::POST,
+            "/api/v1/companies",
+            Some(json!({ "name": "Logged Co", "city": "Lyon" })),
+            &[("x-request-id", "req-create-1")],
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED);
     let id = created.id();

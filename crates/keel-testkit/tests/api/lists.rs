@@ -79,7 +79,10 @@ async fn walk(c: &Client, path: &str, limit: usize) -> (Vec<Value>, Vec<Option<i
             }
             None => {
                 assert!(body["next_cursor"].is_null(), "GET {p}: next_cursor must be a string or null");
-                assert!(!data.is_empty() || seen.is_empty(), "GET {p}: the last page must not be empty (the previous page should have had no cursor)");
+                assert!(
+                    !data.is_empty() || seen.is_empty(),
+                    "GET {p}: the last page must not be empty (the previous page should have had no cursor)"
+                );
                 seen.extend(data);
                 return (seen, totals);
             }
@@ -139,7 +142,9 @@ async fn filters_compare_match_and_check_for_null(app: &TestApp) {
     let d1 = c.deal(&co_id, json!({ "title": "Alpha renewal", "amount": 1000, "stage": "Prospecting", "priority": "High", "expected_close_date": "2031-01-10" })).await;
     let d2 = c.deal(&co_id, json!({ "title": "Beta expansion", "amount": 5000, "stage": "Qualification", "priority": "Low", "expected_close_date": "2031-03-15" })).await;
     let d3 = c.deal(&co_id, json!({ "title": "Gamma ALPHA pilot", "amount": 10000, "stage": "Proposal", "expected_close_date": "2031-06-30" })).await;
-    let d4 = c.deal(&co_id, json!({ "title": "Delta upsell", "amount": 50000, "stage": "Negotiation", "priority": "Medium" })).await;
+    let d4 = c
+        .deal(&co_id, json!({ "title": "Delta upsell", "amount": 50000, "stage": "Negotiation", "priority": "Medium" }))
+        .await;
     let d5 = c.deal(&co_id, json!({ "title": "Epsilon", "amount": 0, "stage": "Proposal" })).await;
     let [i1, i2, i3, i4, i5] = [&d1, &d2, &d3, &d4, &d5].map(id_of);
     let s = |v: &[&String]| -> BTreeSet<String> { v.iter().map(|x| (*x).clone()).collect() };
@@ -160,7 +165,11 @@ async fn filters_compare_match_and_check_for_null(app: &TestApp) {
     assert_eq!(all_ids(c, "/api/v1/deals?amount[lte]=5000").await, s(&[&i1, &i2, &i5]));
     assert_eq!(all_ids(c, "/api/v1/deals?amount[gt]=10000").await, s(&[&i4]));
     assert_eq!(all_ids(c, "/api/v1/deals?amount[gte]=10000").await, s(&[&i3, &i4]));
-    assert_eq!(all_ids(c, "/api/v1/deals?amount[gt]=1000&amount[lt]=50000").await, s(&[&i2, &i3]), "filters are AND-ed");
+    assert_eq!(
+        all_ids(c, "/api/v1/deals?amount[gt]=1000&amount[lt]=50000").await,
+        s(&[&i2, &i3]),
+        "filters are AND-ed"
+    );
 
     // Comparisons on dates (NULL dates never match a comparison).
     assert_eq!(all_ids(c, "/api/v1/deals?expected_close_date[lt]=2031-03-15").await, s(&[&i1]));
@@ -183,8 +192,16 @@ async fn filters_compare_match_and_check_for_null(app: &TestApp) {
     // contains is a case-insensitive substring match.
     assert_eq!(all_ids(c, "/api/v1/deals?title[contains]=alpha").await, s(&[&i1, &i3]));
     assert_eq!(all_ids(c, "/api/v1/deals?title[contains]=PSIL").await, s(&[&i5]));
-    assert_eq!(all_ids(c, &format!("/api/v1/deals?title[contains]={}", enc("%"))).await, BTreeSet::new(), "% is literal");
-    assert_eq!(all_ids(c, &format!("/api/v1/deals?title[contains]={}", enc("_"))).await, BTreeSet::new(), "_ is literal");
+    assert_eq!(
+        all_ids(c, &format!("/api/v1/deals?title[contains]={}", enc("%"))).await,
+        BTreeSet::new(),
+        "% is literal"
+    );
+    assert_eq!(
+        all_ids(c, &format!("/api/v1/deals?title[contains]={}", enc("_"))).await,
+        BTreeSet::new(),
+        "_ is literal"
+    );
 
     // is_null.
     assert_eq!(all_ids(c, "/api/v1/deals?expected_close_date[is_null]=true").await, s(&[&i4, &i5]));
@@ -216,7 +233,10 @@ async fn select_filters_ignore_case_and_ne_keeps_empty_values(app: &TestApp) {
         assert_eq!(all_ids(c, &format!("/api/v1/companies?{q}")).await, set([tech.clone(), tech2.clone()]), "{q}");
     }
     assert_eq!(all_ids(c, "/api/v1/companies?industry[ne]=technology").await, set([health.clone(), none.clone()]));
-    assert_eq!(all_ids(c, "/api/v1/companies?industry[in]=healthcare,TECHNOLOGY").await, set([tech.clone(), tech2.clone(), health.clone()]));
+    assert_eq!(
+        all_ids(c, "/api/v1/companies?industry[in]=healthcare,TECHNOLOGY").await,
+        set([tech.clone(), tech2.clone(), health.clone()])
+    );
     assert_eq!(all_ids(c, "/api/v1/companies?industry[is_null]=true").await, set([none.clone()]));
     assert_eq!(all_ids(c, &format!("/api/v1/companies?size={}", enc("1000+"))).await, set([tech2.clone()]));
     assert_eq!(all_ids(c, "/api/v1/companies?city=Boston&industry=healthcare").await, set([health.clone()]));
@@ -225,15 +245,32 @@ async fn select_filters_ignore_case_and_ne_keeps_empty_values(app: &TestApp) {
     // Wildcards of LIKE and GLOB are plain characters to contains.
     let odd = id_of(&c.create("companies", json!({ "name": "Odd [Co]*? 100%_done" })).await);
     for v in ["[co]", "*?", "o]*", "100%", "%_d", "?"] {
-        assert_eq!(all_ids(c, &format!("/api/v1/companies?name[contains]={}", enc(v))).await, set([odd.clone()]), "contains {v}");
+        assert_eq!(
+            all_ids(c, &format!("/api/v1/companies?name[contains]={}", enc(v))).await,
+            set([odd.clone()]),
+            "contains {v}"
+        );
     }
     for v in ["[x]", "d*e", "o?d", "[]", "%%", "__"] {
-        assert_eq!(all_ids(c, &format!("/api/v1/companies?name[contains]={}", enc(v))).await, BTreeSet::new(), "contains {v}");
+        assert_eq!(
+            all_ids(c, &format!("/api/v1/companies?name[contains]={}", enc(v))).await,
+            BTreeSet::new(),
+            "contains {v}"
+        );
     }
 
     // contains and search fold case beyond ASCII on both backends.
     let clinic = id_of(&c.create("companies", json!({ "name": "Ärztehaus Süd", "city": "MÜNCHEN" })).await);
-    for q in ["name[contains]=ärztehaus", "name[contains]=ÄRZTEHAUS", "name[contains]=SÜD", "city[contains]=münchen", "city[contains]=Ünch", "q=ärzteh", "q=ÄRZTEHAUS", "q=süd"] {
+    for q in [
+        "name[contains]=ärztehaus",
+        "name[contains]=ÄRZTEHAUS",
+        "name[contains]=SÜD",
+        "city[contains]=münchen",
+        "city[contains]=Ünch",
+        "q=ärzteh",
+        "q=ÄRZTEHAUS",
+        "q=süd",
+    ] {
         let (k, v) = q.split_once('=').expect("pair");
         assert_eq!(all_ids(c, &format!("/api/v1/companies?{k}={}", enc(v))).await, set([clinic.clone()]), "{q}");
     }
@@ -253,7 +290,11 @@ async fn sort_fixture(c: &Client) -> Vec<Value> {
     let co = id_of(&c.company(json!({})).await);
     let mut out = Vec::new();
     for i in 0..12 {
-        let date = if i % 3 == 0 { Value::Null } else { json!(format!("2031-{:02}-{:02}", 1 + (i * 5) % 12, 1 + (i * 7) % 28)) };
+        let date = if i % 3 == 0 {
+            Value::Null
+        } else {
+            json!(format!("2031-{:02}-{:02}", 1 + (i * 5) % 12, 1 + (i * 7) % 28))
+        };
         let d = c
             .deal(&co, json!({ "title": format!("sortdeal {:03}", (i * 7) % 12), "amount": (i % 4) * 2500, "expected_close_date": date }))
             .await;
@@ -288,7 +329,8 @@ async fn sorts_by_fields_in_both_directions_with_nulls_last(app: &TestApp) {
     // NULLs last in both directions, spelled out.
     for sort in ["expected_close_date", "-expected_close_date"] {
         let got = all(c, &format!("/api/v1/deals?sort={sort}")).await;
-        let first_null = got.iter().position(|d| d["expected_close_date"].is_null()).expect("some deals have no close date");
+        let first_null =
+            got.iter().position(|d| d["expected_close_date"].is_null()).expect("some deals have no close date");
         assert_eq!(first_null, 8, "sort={sort}: 8 dated deals first");
         assert!(got[first_null..].iter().all(|d| d["expected_close_date"].is_null()), "sort={sort}: NULLs come last");
     }
@@ -407,7 +449,10 @@ async fn keyset_pages_return_every_record_once_in_order(app: &TestApp) {
     // A cursor from one sort is not accepted with another sort (or when forged).
     let body = page(c, "/api/v1/deals?limit=7&sort=-amount").await;
     let cur = body["next_cursor"].as_str().expect("cursor").to_string();
-    assert_eq!(c.get(&format!("/api/v1/deals?limit=7&sort=title&cursor={}", enc(&cur))).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        c.get(&format!("/api/v1/deals?limit=7&sort=title&cursor={}", enc(&cur))).await.status,
+        StatusCode::BAD_REQUEST
+    );
     assert_eq!(c.get("/api/v1/deals?limit=7&cursor=not-a-cursor").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(c.get("/api/v1/deals?limit=0").await.status, StatusCode::BAD_REQUEST);
     assert_eq!(c.get("/api/v1/deals?limit=201").await.status, StatusCode::BAD_REQUEST);
@@ -457,7 +502,9 @@ async fn pagination_is_stable_under_concurrent_inserts(app: &TestApp) {
         // after the cursor; under -created_at/-updated_at none does.
         let extra: Vec<&String> = seen_set.difference(&existing_ids).collect();
         match sort {
-            "-created_at" | "-updated_at" => assert!(extra.is_empty(), "sort={sort}: new records sort first: {extra:?}"),
+            "-created_at" | "-updated_at" => {
+                assert!(extra.is_empty(), "sort={sort}: new records sort first: {extra:?}")
+            }
             _ => {
                 let everything = all(c, "/api/v1/companies?name[contains]=stab").await;
                 let expected_new: BTreeSet<String> = everything
@@ -469,13 +516,20 @@ async fn pagination_is_stable_under_concurrent_inserts(app: &TestApp) {
                     })
                     .map(id_of)
                     .collect();
-                assert_eq!(extra.into_iter().cloned().collect::<BTreeSet<_>>(), expected_new, "sort={sort}: new records after the cursor show up, those before it do not");
+                assert_eq!(
+                    extra.into_iter().cloned().collect::<BTreeSet<_>>(),
+                    expected_new,
+                    "sort={sort}: new records after the cursor show up, those before it do not"
+                );
             }
         }
         // And the walk is in order.
         let all_now = all(c, "/api/v1/companies?name[contains]=stab").await;
         let field = sort.trim_start_matches('-');
-        let order: Vec<String> = expected_order(&all_now, field, sort.starts_with('-')).into_iter().filter(|id| seen_set.contains(id)).collect();
+        let order: Vec<String> = expected_order(&all_now, field, sort.starts_with('-'))
+            .into_iter()
+            .filter(|id| seen_set.contains(id))
+            .collect();
         assert_eq!(seen, order, "sort={sort}: pages in order");
     }
 }
@@ -495,15 +549,38 @@ async fn search_matches_word_prefixes_domains_emails_and_titles(app: &TestApp) {
     assert_eq!(all_ids(c, "/api/v1/companies?q=ACME").await, set([acme.clone()]), "case-insensitive");
     assert_eq!(all_ids(c, "/api/v1/companies?q=techstart").await, set([ts.clone()]), "by domain");
     assert_eq!(all_ids(c, "/api/v1/companies?q=techst").await, set([ts.clone()]), "domain prefix");
-    assert_eq!(all_ids(c, "/api/v1/companies?q=corp").await, set([acme.clone(), globex.clone()]), "Corp and Corporation");
-    assert_eq!(all_ids(c, &format!("/api/v1/companies?q={}", enc("acme corp"))).await, set([acme.clone()]), "words are AND-ed");
-    assert_eq!(all_ids(c, &format!("/api/v1/companies?q={}", enc("acme globex"))).await, BTreeSet::new(), "AND, not OR");
+    assert_eq!(
+        all_ids(c, "/api/v1/companies?q=corp").await,
+        set([acme.clone(), globex.clone()]),
+        "Corp and Corporation"
+    );
+    assert_eq!(
+        all_ids(c, &format!("/api/v1/companies?q={}", enc("acme corp"))).await,
+        set([acme.clone()]),
+        "words are AND-ed"
+    );
+    assert_eq!(
+        all_ids(c, &format!("/api/v1/companies?q={}", enc("acme globex"))).await,
+        BTreeSet::new(),
+        "AND, not OR"
+    );
     assert_eq!(all_ids(c, &format!("/api/v1/companies?q={}", enc("  Globex   corp "))).await, set([globex.clone()]));
     assert_eq!(all_ids(c, "/api/v1/companies?q=orp").await, BTreeSet::new(), "prefixes of words, not infixes");
 
-    let john = id_of(&c.create("contacts", json!({ "first_name": "John", "last_name": "Smith", "email": "john.smith@acme.com", "company_id": acme })).await);
-    let jane = id_of(&c.create("contacts", json!({ "first_name": "Jane", "last_name": "Doe", "email": "jane@globex.com" })).await);
-    let johnny = id_of(&c.create("contacts", json!({ "first_name": "Johnny", "last_name": "Appleseed", "email": "ja@orchard.org" })).await);
+    let john = id_of(
+        &c.create(
+            "contacts",
+            json!({ "first_name": "John", "last_name": "Smith", "email": "john.smith@acme.com", "company_id": acme }),
+        )
+        .await,
+    );
+    let jane = id_of(
+        &c.create("contacts", json!({ "first_name": "Jane", "last_name": "Doe", "email": "jane@globex.com" })).await,
+    );
+    let johnny = id_of(
+        &c.create("contacts", json!({ "first_name": "Johnny", "last_name": "Appleseed", "email": "ja@orchard.org" }))
+            .await,
+    );
     let nomail = id_of(&c.create("contacts", json!({ "last_name": "Nakamura" })).await);
 
     assert_eq!(all_ids(c, "/api/v1/contacts?q=globex").await, set([jane.clone()]), "by the domain part of the email");
@@ -512,8 +589,16 @@ async fn search_matches_word_prefixes_domains_emails_and_titles(app: &TestApp) {
     assert_eq!(all_ids(c, "/api/v1/contacts?q=nakam").await, set([nomail]), "by last name prefix");
     assert_eq!(all_ids(c, "/api/v1/contacts?q=john").await, set([john.clone(), johnny.clone()]));
     assert_eq!(all_ids(c, &format!("/api/v1/contacts?q={}", enc("john smith"))).await, set([john.clone()]));
-    assert_eq!(all_ids(c, &format!("/api/v1/contacts?q={}", enc("smith john"))).await, set([john.clone()]), "word order does not matter");
-    assert_eq!(all_ids(c, &format!("/api/v1/contacts?q={}", enc("john.smith@acme.com"))).await, set([john.clone()]), "a whole email");
+    assert_eq!(
+        all_ids(c, &format!("/api/v1/contacts?q={}", enc("smith john"))).await,
+        set([john.clone()]),
+        "word order does not matter"
+    );
+    assert_eq!(
+        all_ids(c, &format!("/api/v1/contacts?q={}", enc("john.smith@acme.com"))).await,
+        set([john.clone()]),
+        "a whole email"
+    );
     assert_eq!(all_ids(c, &format!("/api/v1/contacts?q={}", enc("jo apple"))).await, set([johnny]));
 
     let co = id_of(&c.company(json!({})).await);
@@ -530,7 +615,24 @@ async fn search_matches_word_prefixes_domains_emails_and_titles(app: &TestApp) {
     assert_eq!(all_ids(c, &format!("/api/v1/contacts?q=john&company_id={acme}")).await, set([john]));
 
     // Search syntax is not interpreted.
-    for q in ["\"acme", "acme*", "acme OR globex", "acme' --", "a:*|b", "(acme)", "NEAR(acme globex)", "½", "日本語", "ǅungla", "x\u{301}", "a & !b", "acme:*", "^acme", "-acme", "a b c d e f g h i j k"] {
+    for q in [
+        "\"acme",
+        "acme*",
+        "acme OR globex",
+        "acme' --",
+        "a:*|b",
+        "(acme)",
+        "NEAR(acme globex)",
+        "½",
+        "日本語",
+        "ǅungla",
+        "x\u{301}",
+        "a & !b",
+        "acme:*",
+        "^acme",
+        "-acme",
+        "a b c d e f g h i j k",
+    ] {
         let res = c.get(&format!("/api/v1/companies?q={}&limit=200", enc(q))).await;
         assert_eq!(res.status, StatusCode::OK, "q={q}: {}", res.text);
     }
@@ -631,7 +733,10 @@ async fn related_lists_return_exactly_the_linked_records(app: &TestApp) {
 
     let mut a_contacts = Vec::new();
     for i in 0..5 {
-        a_contacts.push(id_of(&c.create("contacts", json!({ "first_name": "A", "last_name": format!("Person {i}"), "company_id": a })).await));
+        a_contacts.push(id_of(
+            &c.create("contacts", json!({ "first_name": "A", "last_name": format!("Person {i}"), "company_id": a }))
+                .await,
+        ));
     }
     let b_contact = id_of(&c.create("contacts", json!({ "last_name": "B person", "company_id": b })).await);
     c.create("contacts", json!({ "last_name": "Nobody's" })).await;
@@ -646,8 +751,10 @@ async fn related_lists_return_exactly_the_linked_records(app: &TestApp) {
         body
     };
     let a_act = id_of(&c.create("activities", act("call A", json!({ "company_id": a }))).await);
-    let a_d1_act1 = id_of(&c.create("activities", act("call A deal 1", json!({ "company_id": a, "deal_id": a_d1 }))).await);
-    let a_d1_act2 = id_of(&c.create("activities", act("note on A deal 1", json!({ "deal_id": a_d1, "type": "Note" }))).await);
+    let a_d1_act1 =
+        id_of(&c.create("activities", act("call A deal 1", json!({ "company_id": a, "deal_id": a_d1 }))).await);
+    let a_d1_act2 =
+        id_of(&c.create("activities", act("note on A deal 1", json!({ "deal_id": a_d1, "type": "Note" }))).await);
     let b_act = id_of(&c.create("activities", act("call B", json!({ "company_id": b, "deal_id": b_d1 }))).await);
     c.create("activities", act("unlinked", json!({}))).await;
 
@@ -657,7 +764,10 @@ async fn related_lists_return_exactly_the_linked_records(app: &TestApp) {
     assert_eq!(all_ids(c, &format!("/api/v1/companies/{b}/deals")).await, set([b_d1.clone()]));
     assert_eq!(all_ids(c, &format!("/api/v1/companies/{a}/activities")).await, set([a_act.clone(), a_d1_act1.clone()]));
     assert_eq!(all_ids(c, &format!("/api/v1/companies/{b}/activities")).await, set([b_act.clone()]));
-    assert_eq!(all_ids(c, &format!("/api/v1/deals/{a_d1}/activities")).await, set([a_d1_act1.clone(), a_d1_act2.clone()]));
+    assert_eq!(
+        all_ids(c, &format!("/api/v1/deals/{a_d1}/activities")).await,
+        set([a_d1_act1.clone(), a_d1_act2.clone()])
+    );
     assert_eq!(all_ids(c, &format!("/api/v1/deals/{a_d2}/activities")).await, BTreeSet::new());
     assert_eq!(all_ids(c, &format!("/api/v1/deals/{b_d1}/activities")).await, set([b_act]));
 
@@ -725,7 +835,10 @@ async fn search_ignores_accents_on_both_backends(app: &TestApp) {
     for q in ["muller", "Müll", "arztehaus", "ÄRZTE"] {
         let res = app.admin.get(&format!("/api/v1/companies?q={q}")).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.text);
-        let ids: Vec<&str> = res.body["data"].as_array().map(|d| d.iter().filter_map(|r| r["id"].as_str()).collect()).unwrap_or_default();
+        let ids: Vec<&str> = res.body["data"]
+            .as_array()
+            .map(|d| d.iter().filter_map(|r| r["id"].as_str()).collect())
+            .unwrap_or_default();
         assert_eq!(ids, vec![c["id"].as_str().unwrap_or_default()], "q={q}");
     }
 }

@@ -5,7 +5,10 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 async fn create_returns_the_record_with_location_and_etag(app: &TestApp) {
-    let res = app.admin.post("/api/v1/companies", json!({ "name": "Acme Corp", "domain": "acme.com", "industry": "Technology" })).await;
+    let res = app
+        .admin
+        .post("/api/v1/companies", json!({ "name": "Acme Corp", "domain": "acme.com", "industry": "Technology" }))
+        .await;
     assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
     let id = res.id();
     assert_eq!(res.header("location"), Some(format!("/api/v1/companies/{id}").as_str()));
@@ -83,7 +86,10 @@ async fn concurrent_patches_with_the_same_version_let_exactly_one_win(app: &Test
         let client = app.admin.clone();
         let path = path.clone();
         handles.push(tokio::spawn(async move {
-            client.send(Method::PATCH, &path, Some(json!({ "city": format!("City {i}") })), &[("if-match", "\"1\"")]).await.status
+            client
+                .send(Method::PATCH, &path, Some(json!({ "city": format!("City {i}") })), &[("if-match", "\"1\"")])
+                .await
+                .status
         }));
     }
     let mut ok = 0;
@@ -103,13 +109,24 @@ async fn reps_edit_their_own_records_only(app: &TestApp) {
     let (_, rep) = app.user(keel_domain::policy::Role::Rep).await;
     let mine = rep.company(json!({})).await;
     let theirs = app.admin.company(json!({})).await;
-    let ok = rep.patch(&format!("/api/v1/companies/{}", mine["id"].as_str().expect("id")), json!({ "city": "Oslo" })).await;
+    let ok =
+        rep.patch(&format!("/api/v1/companies/{}", mine["id"].as_str().expect("id")), json!({ "city": "Oslo" })).await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
-    let denied = rep.patch(&format!("/api/v1/companies/{}", theirs["id"].as_str().expect("id")), json!({ "city": "Oslo" })).await;
+    let denied = rep
+        .patch(&format!("/api/v1/companies/{}", theirs["id"].as_str().expect("id")), json!({ "city": "Oslo" }))
+        .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.admin.get(&format!("/api/v1/companies/{}", theirs["id"].as_str().expect("id"))).await.body["city"], json!(null));
+    assert_eq!(
+        app.admin.get(&format!("/api/v1/companies/{}", theirs["id"].as_str().expect("id"))).await.body["city"],
+        json!(null)
+    );
     // Reps may not manage users either.
-    let users = rep.post("/api/v1/users", json!({ "email": "x@example.com", "name": "X", "role": "admin", "password": "long enough password" })).await;
+    let users = rep
+        .post(
+            "/api/v1/users",
+            json!({ "email": "x@example.com", "name": "X", "role": "admin", "password": "long enough password" }),
+        )
+        .await;
     assert_eq!(users.status, StatusCode::FORBIDDEN);
 }
 both_backends!(reps_edit_their_own_records_only);

@@ -40,11 +40,12 @@ async fn shape(db: &Db, table: &str) -> TableShape {
             }
             for r in sqlx::query(&format!("PRAGMA index_list({table})")).fetch_all(pool).await.expect("index_list") {
                 let name: String = r.get("name");
-                let cols = sqlx::query(&format!("PRAGMA index_info({name})")).fetch_all(pool).await.expect("index_info");
-                if let Some(first) = cols.first() {
-                    if let Ok(Some(c)) = first.try_get::<Option<String>, _>("name") {
-                        s.index_leads.insert(c);
-                    }
+                let cols =
+                    sqlx::query(&format!("PRAGMA index_info({name})")).fetch_all(pool).await.expect("index_info");
+                if let Some(first) = cols.first()
+                    && let Ok(Some(c)) = first.try_get::<Option<String>, _>("name")
+                {
+                    s.index_leads.insert(c);
                 }
                 s.index_names.insert(name);
             }
@@ -108,7 +109,12 @@ async fn migrations_match_the_metadata(app: &TestApp) {
                 assert!(s.not_null.contains(&f.name), "{}.{} is required but nullable", entity.name, f.name);
             }
             if f.sortable && f.name != "id" {
-                assert!(s.index_leads.contains(&f.name), "{}.{} is sortable but no index starts with it", entity.name, f.name);
+                assert!(
+                    s.index_leads.contains(&f.name),
+                    "{}.{} is sortable but no index starts with it",
+                    entity.name,
+                    f.name
+                );
             }
             if f.unique {
                 let name = format!("{}_{}_unique", entity.name, f.name);

@@ -94,7 +94,11 @@ async fn delete_moves_a_record_to_the_trash(app: &TestApp) {
         assert_eq!(res.status, StatusCode::NO_CONTENT, "{entity}: {}", res.text);
         assert!(is_trashed(&get(c, entity, rid).await));
         assert!(list_ids(c, &format!("/api/v1/{entity}")).await.is_empty(), "{entity}");
-        assert_eq!(list_ids(c, &format!("/api/v1/{entity}?trashed=true")).await, BTreeSet::from([rid.clone()]), "{entity}");
+        assert_eq!(
+            list_ids(c, &format!("/api/v1/{entity}?trashed=true")).await,
+            BTreeSet::from([rid.clone()]),
+            "{entity}"
+        );
     }
 }
 both_backends!(delete_moves_a_record_to_the_trash);
@@ -171,7 +175,10 @@ async fn deleting_a_company_with_deals_needs_cascade(app: &TestApp) {
         v
     };
     assert_eq!(after, before, "a refused delete changes nothing");
-    assert_eq!(list_ids(c, "/api/v1/deals").await, BTreeSet::from([d1.clone(), d2.clone(), d3.clone(), other_deal.clone()]));
+    assert_eq!(
+        list_ids(c, "/api/v1/deals").await,
+        BTreeSet::from([d1.clone(), d2.clone(), d3.clone(), other_deal.clone()])
+    );
 
     // With cascade: the company and its live deals go to the trash together.
     let res = delete(c, &format!("/api/v1/companies/{id}?cascade=true")).await;
@@ -185,7 +192,10 @@ async fn deleting_a_company_with_deals_needs_cascade(app: &TestApp) {
     }
     assert_eq!(get(c, "deals", &earlier).await, earlier_trashed, "the deal trashed earlier is untouched");
     assert_eq!(list_ids(c, "/api/v1/deals").await, BTreeSet::from([other_deal.clone()]));
-    assert_eq!(list_ids(c, "/api/v1/deals?trashed=true").await, BTreeSet::from([d1.clone(), d2.clone(), d3.clone(), earlier.clone()]));
+    assert_eq!(
+        list_ids(c, "/api/v1/deals?trashed=true").await,
+        BTreeSet::from([d1.clone(), d2.clone(), d3.clone(), earlier.clone()])
+    );
     // Contacts stay where they are.
     let ct = get(c, "contacts", &contact).await;
     assert!(!is_trashed(&ct));
@@ -299,10 +309,26 @@ async fn purging_a_company_purges_deals_and_unlinks_the_rest(app: &TestApp) {
     let ct1 = id_of(&c.create("contacts", json!({ "first_name": "Ana", "company_id": co })).await);
     let ct2 = id_of(&c.create("contacts", json!({ "first_name": "Ben", "company_id": co })).await);
     let other_ct = id_of(&c.create("contacts", json!({ "first_name": "Cy", "company_id": other })).await);
-    let act_co = id_of(&c.create("activities", json!({ "type": "Call", "subject": "about the company", "company_id": co })).await);
-    let act_deal = id_of(&c.create("activities", json!({ "type": "Email", "subject": "about a deal", "deal_id": d1, "contact_id": ct1 })).await);
-    let act_both = id_of(&c.create("activities", json!({ "type": "Meeting", "subject": "both", "company_id": co, "deal_id": d2 })).await);
-    let act_other = id_of(&c.create("activities", json!({ "type": "Note", "subject": "other", "company_id": other, "deal_id": other_deal })).await);
+    let act_co = id_of(
+        &c.create("activities", json!({ "type": "Call", "subject": "about the company", "company_id": co })).await,
+    );
+    let act_deal = id_of(
+        &c.create(
+            "activities",
+            json!({ "type": "Email", "subject": "about a deal", "deal_id": d1, "contact_id": ct1 }),
+        )
+        .await,
+    );
+    let act_both = id_of(
+        &c.create("activities", json!({ "type": "Meeting", "subject": "both", "company_id": co, "deal_id": d2 })).await,
+    );
+    let act_other = id_of(
+        &c.create(
+            "activities",
+            json!({ "type": "Note", "subject": "other", "company_id": other, "deal_id": other_deal }),
+        )
+        .await,
+    );
 
     assert_eq!(delete(c, &format!("/api/v1/deals/{d_trashed}")).await.status, StatusCode::NO_CONTENT);
     assert_eq!(delete(c, &format!("/api/v1/companies/{co}?cascade=true")).await.status, StatusCode::NO_CONTENT);
@@ -390,7 +416,10 @@ async fn bulk_delete_is_all_or_nothing(app: &TestApp) {
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.body["deleted"], 3);
     assert_eq!(list_ids(c, "/api/v1/companies").await, BTreeSet::from([ids[3].clone(), with_deal.clone()]));
-    assert_eq!(list_ids(c, "/api/v1/companies?trashed=true").await, BTreeSet::from([ids[0].clone(), ids[1].clone(), ids[2].clone()]));
+    assert_eq!(
+        list_ids(c, "/api/v1/companies?trashed=true").await,
+        BTreeSet::from([ids[0].clone(), ids[1].clone(), ids[2].clone()])
+    );
 
     // An id already in the trash makes the whole request fail.
     let res = c.post("/api/v1/companies/bulk/delete", json!({ "ids": [ids[3], ids[0]] })).await;
@@ -454,7 +483,9 @@ async fn bulk_change_owner_is_for_managers(app: &TestApp) {
     assert!(res.error_fields().contains(&"owner_id".to_string()), "{}", res.text);
 
     // One unknown record: 422, nothing changed.
-    let res = manager.post("/api/v1/deals/bulk/owner", json!({ "ids": [deals[0], deals[1], nobody], "owner_id": manager_id })).await;
+    let res = manager
+        .post("/api/v1/deals/bulk/owner", json!({ "ids": [deals[0], deals[1], nobody], "owner_id": manager_id }))
+        .await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     for d in &deals {
         assert_eq!(get(c, "deals", d).await["owner_id"], json!(rep_id), "all or nothing");

@@ -40,7 +40,14 @@ fn assert_invalid(res: &Response, field: &str, code: Option<&str>) {
 }
 
 /// POST that must be refused on `field` and must not add a record.
-async fn rejected_create(app: &TestApp, client: &Client, entity: &str, body: Value, field: &str, code: Option<&str>) -> Response {
+async fn rejected_create(
+    app: &TestApp,
+    client: &Client,
+    entity: &str,
+    body: Value,
+    field: &str,
+    code: Option<&str>,
+) -> Response {
     let before = count(app, entity).await;
     let res = client.post(&format!("/api/v1/{entity}"), body).await;
     assert_invalid(&res, field, code);
@@ -49,7 +56,14 @@ async fn rejected_create(app: &TestApp, client: &Client, entity: &str, body: Val
 }
 
 /// PATCH that must be refused on `field` and must leave the record as it was.
-async fn rejected_patch(app: &TestApp, entity: &str, id: &str, body: Value, field: &str, code: Option<&str>) -> Response {
+async fn rejected_patch(
+    app: &TestApp,
+    entity: &str,
+    id: &str,
+    body: Value,
+    field: &str,
+    code: Option<&str>,
+) -> Response {
     let path = format!("/api/v1/{entity}/{id}");
     let before = app.admin.get(&path).await;
     assert_eq!(before.status, StatusCode::OK, "{}", before.text);
@@ -67,7 +81,15 @@ fn unique(prefix: &str) -> String {
 // ---------------------------------------------------------------- companies
 
 async fn company_name_is_required_bounded_and_unique(app: &TestApp) {
-    rejected_create(app, &app.admin, "companies", json!({ "domain": "nameless.example.com" }), "name", Some("required")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "companies",
+        json!({ "domain": "nameless.example.com" }),
+        "name",
+        Some("required"),
+    )
+    .await;
     rejected_create(app, &app.admin, "companies", json!({ "name": "" }), "name", Some("required")).await;
     rejected_create(app, &app.admin, "companies", json!({ "name": "   " }), "name", Some("required")).await;
     rejected_create(app, &app.admin, "companies", json!({ "name": null }), "name", Some("required")).await;
@@ -91,7 +113,10 @@ async fn company_name_is_required_bounded_and_unique(app: &TestApp) {
     rejected_patch(app, "companies", other_id, json!({ "name": null }), "name", Some("required")).await;
     // A company keeps its own name on an unrelated PATCH (it does not clash with itself).
     let acme_id = acme["id"].as_str().expect("id");
-    let res = app.admin.patch(&format!("/api/v1/companies/{acme_id}"), json!({ "name": "ACME", "city": "Springfield" })).await;
+    let res = app
+        .admin
+        .patch(&format!("/api/v1/companies/{acme_id}"), json!({ "name": "ACME", "city": "Springfield" }))
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.body["name"], "ACME");
 }
@@ -100,18 +125,53 @@ both_backends!(company_name_is_required_bounded_and_unique);
 async fn company_domain_is_lowercased_checked_and_unique(app: &TestApp) {
     let c = app.admin.create("companies", json!({ "name": unique("Domain"), "domain": "Acme.COM" })).await;
     assert_eq!(c["domain"], "acme.com");
-    let pasted = app.admin.create("companies", json!({ "name": unique("Domain"), "domain": "https://WWW.Initech.com/about" })).await;
+    let pasted = app
+        .admin
+        .create("companies", json!({ "name": unique("Domain"), "domain": "https://WWW.Initech.com/about" }))
+        .await;
     assert_eq!(pasted["domain"], "www.initech.com");
 
     for bad in ["acme .com", "acme", "acme_corp.com", "-acme.com", "ac me.com"] {
-        rejected_create(app, &app.admin, "companies", json!({ "name": unique("Domain"), "domain": bad }), "domain", Some("invalid_domain")).await;
+        rejected_create(
+            app,
+            &app.admin,
+            "companies",
+            json!({ "name": unique("Domain"), "domain": bad }),
+            "domain",
+            Some("invalid_domain"),
+        )
+        .await;
     }
     for clash in ["acme.com", "ACME.com", "https://acme.com/"] {
-        rejected_create(app, &app.admin, "companies", json!({ "name": unique("Domain"), "domain": clash }), "domain", Some("taken")).await;
+        rejected_create(
+            app,
+            &app.admin,
+            "companies",
+            json!({ "name": unique("Domain"), "domain": clash }),
+            "domain",
+            Some("taken"),
+        )
+        .await;
     }
     let other = app.admin.company(json!({})).await;
-    rejected_patch(app, "companies", other["id"].as_str().expect("id"), json!({ "domain": "Acme.Com" }), "domain", Some("taken")).await;
-    rejected_patch(app, "companies", other["id"].as_str().expect("id"), json!({ "domain": "not a domain" }), "domain", Some("invalid_domain")).await;
+    rejected_patch(
+        app,
+        "companies",
+        other["id"].as_str().expect("id"),
+        json!({ "domain": "Acme.Com" }),
+        "domain",
+        Some("taken"),
+    )
+    .await;
+    rejected_patch(
+        app,
+        "companies",
+        other["id"].as_str().expect("id"),
+        json!({ "domain": "not a domain" }),
+        "domain",
+        Some("invalid_domain"),
+    )
+    .await;
 }
 both_backends!(company_domain_is_lowercased_checked_and_unique);
 
@@ -130,10 +190,34 @@ async fn company_phone_is_normalised_to_e164(app: &TestApp) {
     assert_eq!(res.body["phone"], "+498912345678");
 
     for junk in ["call me maybe", "123", "+1 555", "415-555-267x-99"] {
-        rejected_create(app, &app.admin, "companies", json!({ "name": unique("Phone"), "phone": junk }), "phone", Some("invalid_phone")).await;
+        rejected_create(
+            app,
+            &app.admin,
+            "companies",
+            json!({ "name": unique("Phone"), "phone": junk }),
+            "phone",
+            Some("invalid_phone"),
+        )
+        .await;
     }
-    rejected_patch(app, "companies", us["id"].as_str().expect("id"), json!({ "phone": "not a phone" }), "phone", Some("invalid_phone")).await;
-    rejected_create(app, &app.admin, "companies", json!({ "name": unique("Phone"), "phone": 4155552671_i64 }), "phone", Some("wrong_type")).await;
+    rejected_patch(
+        app,
+        "companies",
+        us["id"].as_str().expect("id"),
+        json!({ "phone": "not a phone" }),
+        "phone",
+        Some("invalid_phone"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "companies",
+        json!({ "name": unique("Phone"), "phone": 4155552671_i64 }),
+        "phone",
+        Some("wrong_type"),
+    )
+    .await;
 }
 both_backends!(company_phone_is_normalised_to_e164);
 
@@ -142,17 +226,59 @@ async fn company_website_gets_a_scheme_and_junk_is_refused(app: &TestApp) {
     assert_eq!(c["website"], "https://acme.com/");
     let c = app.admin.company(json!({ "website": "http://acme.com/about" })).await;
     assert_eq!(c["website"], "http://acme.com/about");
-    for bad in ["javascript:alert(1)", "not a url", "ftp://acme.com", "https://", "data:text/html,<script>alert(1)</script>"] {
-        rejected_create(app, &app.admin, "companies", json!({ "name": unique("Web"), "website": bad }), "website", Some("invalid_url")).await;
+    for bad in
+        ["javascript:alert(1)", "not a url", "ftp://acme.com", "https://", "data:text/html,<script>alert(1)</script>"]
+    {
+        rejected_create(
+            app,
+            &app.admin,
+            "companies",
+            json!({ "name": unique("Web"), "website": bad }),
+            "website",
+            Some("invalid_url"),
+        )
+        .await;
     }
 }
 both_backends!(company_website_gets_a_scheme_and_junk_is_refused);
 
 async fn company_select_fields_take_only_their_options(app: &TestApp) {
-    rejected_create(app, &app.admin, "companies", json!({ "name": unique("Sel"), "industry": "Aerospace" }), "industry", Some("invalid_option")).await;
-    rejected_create(app, &app.admin, "companies", json!({ "name": unique("Sel"), "size": "huge" }), "size", Some("invalid_option")).await;
-    rejected_create(app, &app.admin, "companies", json!({ "name": unique("Sel"), "size": "1-100" }), "size", Some("invalid_option")).await;
-    rejected_create(app, &app.admin, "companies", json!({ "name": unique("Sel"), "industry": 3 }), "industry", Some("wrong_type")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "companies",
+        json!({ "name": unique("Sel"), "industry": "Aerospace" }),
+        "industry",
+        Some("invalid_option"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "companies",
+        json!({ "name": unique("Sel"), "size": "huge" }),
+        "size",
+        Some("invalid_option"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "companies",
+        json!({ "name": unique("Sel"), "size": "1-100" }),
+        "size",
+        Some("invalid_option"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "companies",
+        json!({ "name": unique("Sel"), "industry": 3 }),
+        "industry",
+        Some("wrong_type"),
+    )
+    .await;
 
     // Options match case-insensitively and are stored as the option is spelled.
     let c = app.admin.company(json!({ "industry": "technology", "size": "1000+" })).await;
@@ -160,9 +286,20 @@ async fn company_select_fields_take_only_their_options(app: &TestApp) {
     assert_eq!(c["size"], "1000+");
     let c = app.admin.company(json!({ "industry": "  HEALTHCARE " })).await;
     assert_eq!(c["industry"], "Healthcare");
-    rejected_patch(app, "companies", c["id"].as_str().expect("id"), json!({ "industry": "Mining" }), "industry", Some("invalid_option")).await;
+    rejected_patch(
+        app,
+        "companies",
+        c["id"].as_str().expect("id"),
+        json!({ "industry": "Mining" }),
+        "industry",
+        Some("invalid_option"),
+    )
+    .await;
     // Clearing an optional select is fine.
-    let res = app.admin.patch(&format!("/api/v1/companies/{}", c["id"].as_str().expect("id")), json!({ "industry": null })).await;
+    let res = app
+        .admin
+        .patch(&format!("/api/v1/companies/{}", c["id"].as_str().expect("id")), json!({ "industry": null }))
+        .await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.text);
     assert_eq!(res.body["industry"], Value::Null);
 }
@@ -171,9 +308,19 @@ both_backends!(company_select_fields_take_only_their_options);
 // ---------------------------------------------------------------- contacts
 
 async fn contact_needs_a_name_and_full_name_is_derived(app: &TestApp) {
-    let res = rejected_create(app, &app.admin, "contacts", json!({ "email": "nobody@example.com" }), "first_name", Some("name_required")).await;
+    let res = rejected_create(
+        app,
+        &app.admin,
+        "contacts",
+        json!({ "email": "nobody@example.com" }),
+        "first_name",
+        Some("name_required"),
+    )
+    .await;
     assert!(res.error_fields().contains(&"last_name".to_string()), "{}", res.text);
-    let res = rejected_create(app, &app.admin, "contacts", json!({ "first_name": " ", "last_name": "" }), "first_name", None).await;
+    let res =
+        rejected_create(app, &app.admin, "contacts", json!({ "first_name": " ", "last_name": "" }), "first_name", None)
+            .await;
     assert!(res.error_fields().contains(&"last_name".to_string()), "{}", res.text);
 
     let c = app.admin.create("contacts", json!({ "first_name": "Sarah", "last_name": "Johnson" })).await;
@@ -193,49 +340,138 @@ async fn contact_needs_a_name_and_full_name_is_derived(app: &TestApp) {
     assert_eq!(res.body["full_name"], "Smith");
     assert_eq!(app.admin.get(&path).await.body["full_name"], "Smith");
     // Removing the last remaining name is refused on both fields.
-    let res = rejected_patch(app, "contacts", id, json!({ "last_name": null }), "last_name", Some("name_required")).await;
+    let res =
+        rejected_patch(app, "contacts", id, json!({ "last_name": null }), "last_name", Some("name_required")).await;
     assert!(res.error_fields().contains(&"first_name".to_string()), "{}", res.text);
-    rejected_create(app, &app.admin, "contacts", json!({ "first_name": "x".repeat(101) }), "first_name", Some("too_long")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "contacts",
+        json!({ "first_name": "x".repeat(101) }),
+        "first_name",
+        Some("too_long"),
+    )
+    .await;
 }
 both_backends!(contact_needs_a_name_and_full_name_is_derived);
 
 async fn contact_full_name_is_read_only(app: &TestApp) {
-    rejected_create(app, &app.admin, "contacts", json!({ "first_name": "Ann", "full_name": "Someone Else" }), "full_name", Some("read_only")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "contacts",
+        json!({ "first_name": "Ann", "full_name": "Someone Else" }),
+        "full_name",
+        Some("read_only"),
+    )
+    .await;
     let c = app.admin.create("contacts", json!({ "first_name": "Ann" })).await;
-    rejected_patch(app, "contacts", c["id"].as_str().expect("id"), json!({ "full_name": "Forged" }), "full_name", Some("read_only")).await;
+    rejected_patch(
+        app,
+        "contacts",
+        c["id"].as_str().expect("id"),
+        json!({ "full_name": "Forged" }),
+        "full_name",
+        Some("read_only"),
+    )
+    .await;
 }
 both_backends!(contact_full_name_is_read_only);
 
 async fn contact_email_is_checked_lowercased_and_unique(app: &TestApp) {
     for bad in ["not-an-email", "john@", "john smith@acme.com", "@acme.com", "john@@acme.com"] {
-        rejected_create(app, &app.admin, "contacts", json!({ "first_name": "J", "email": bad }), "email", Some("invalid_email")).await;
+        rejected_create(
+            app,
+            &app.admin,
+            "contacts",
+            json!({ "first_name": "J", "email": bad }),
+            "email",
+            Some("invalid_email"),
+        )
+        .await;
     }
     let c = app.admin.create("contacts", json!({ "first_name": "Sarah", "email": "Sarah.Johnson@Acme.COM" })).await;
     assert_eq!(c["email"], "sarah.johnson@acme.com");
     for clash in ["sarah.johnson@acme.com", "SARAH.JOHNSON@ACME.COM", " Sarah.Johnson@acme.com "] {
-        rejected_create(app, &app.admin, "contacts", json!({ "first_name": "Other", "email": clash }), "email", Some("taken")).await;
+        rejected_create(
+            app,
+            &app.admin,
+            "contacts",
+            json!({ "first_name": "Other", "email": clash }),
+            "email",
+            Some("taken"),
+        )
+        .await;
     }
     let other = app.admin.create("contacts", json!({ "first_name": "Other" })).await;
-    rejected_patch(app, "contacts", other["id"].as_str().expect("id"), json!({ "email": "SARAH.johnson@acme.com" }), "email", Some("taken")).await;
-    rejected_patch(app, "contacts", other["id"].as_str().expect("id"), json!({ "email": "broken@" }), "email", Some("invalid_email")).await;
+    rejected_patch(
+        app,
+        "contacts",
+        other["id"].as_str().expect("id"),
+        json!({ "email": "SARAH.johnson@acme.com" }),
+        "email",
+        Some("taken"),
+    )
+    .await;
+    rejected_patch(
+        app,
+        "contacts",
+        other["id"].as_str().expect("id"),
+        json!({ "email": "broken@" }),
+        "email",
+        Some("invalid_email"),
+    )
+    .await;
 }
 both_backends!(contact_email_is_checked_lowercased_and_unique);
 
 async fn contact_company_must_exist(app: &TestApp) {
     let missing = uuid::Uuid::now_v7().to_string();
-    rejected_create(app, &app.admin, "contacts", json!({ "first_name": "Lost", "company_id": missing }), "company_id", Some("not_found")).await;
-    rejected_create(app, &app.admin, "contacts", json!({ "first_name": "Lost", "company_id": "not-a-uuid" }), "company_id", Some("invalid_id")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "contacts",
+        json!({ "first_name": "Lost", "company_id": missing }),
+        "company_id",
+        Some("not_found"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "contacts",
+        json!({ "first_name": "Lost", "company_id": "not-a-uuid" }),
+        "company_id",
+        Some("invalid_id"),
+    )
+    .await;
 
     let company = app.admin.company(json!({})).await;
     let c = app.admin.create("contacts", json!({ "first_name": "Found", "company_id": company["id"] })).await;
     assert_eq!(c["company_id"], company["id"]);
-    rejected_patch(app, "contacts", c["id"].as_str().expect("id"), json!({ "company_id": missing }), "company_id", Some("not_found")).await;
+    rejected_patch(
+        app,
+        "contacts",
+        c["id"].as_str().expect("id"),
+        json!({ "company_id": missing }),
+        "company_id",
+        Some("not_found"),
+    )
+    .await;
 
     // A company in the trash cannot be linked to either.
     let gone = app.admin.company(json!({})).await;
     let res = app.admin.delete(&format!("/api/v1/companies/{}", gone["id"].as_str().expect("id"))).await;
     assert_eq!(res.status, StatusCode::NO_CONTENT, "{}", res.text);
-    rejected_create(app, &app.admin, "contacts", json!({ "first_name": "Late", "company_id": gone["id"] }), "company_id", Some("not_found")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "contacts",
+        json!({ "first_name": "Late", "company_id": gone["id"] }),
+        "company_id",
+        Some("not_found"),
+    )
+    .await;
 }
 both_backends!(contact_company_must_exist);
 
@@ -246,27 +482,90 @@ async fn deal_title_and_company_are_required(app: &TestApp) {
     assert!(res.error_fields().contains(&"company_id".to_string()), "{}", res.text);
     let company = app.admin.company(json!({})).await;
     rejected_create(app, &app.admin, "deals", json!({ "company_id": company["id"] }), "title", Some("required")).await;
-    rejected_create(app, &app.admin, "deals", json!({ "company_id": company["id"], "title": "  " }), "title", Some("required")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "company_id": company["id"], "title": "  " }),
+        "title",
+        Some("required"),
+    )
+    .await;
     rejected_create(app, &app.admin, "deals", json!({ "title": "Orphan" }), "company_id", Some("required")).await;
-    rejected_create(app, &app.admin, "deals", json!({ "title": "Orphan", "company_id": uuid::Uuid::now_v7().to_string() }), "company_id", Some("not_found"))
-        .await;
-    rejected_create(app, &app.admin, "deals", json!({ "title": "x".repeat(201), "company_id": company["id"] }), "title", Some("too_long")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "Orphan", "company_id": uuid::Uuid::now_v7().to_string() }),
+        "company_id",
+        Some("not_found"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "x".repeat(201), "company_id": company["id"] }),
+        "title",
+        Some("too_long"),
+    )
+    .await;
 
     let deal = app.admin.deal(company["id"].as_str().expect("id"), json!({})).await;
     let id = deal["id"].as_str().expect("id");
     rejected_patch(app, "deals", id, json!({ "company_id": null }), "company_id", Some("required")).await;
     rejected_patch(app, "deals", id, json!({ "title": "" }), "title", Some("required")).await;
-    rejected_patch(app, "deals", id, json!({ "company_id": uuid::Uuid::now_v7().to_string() }), "company_id", Some("not_found")).await;
+    rejected_patch(
+        app,
+        "deals",
+        id,
+        json!({ "company_id": uuid::Uuid::now_v7().to_string() }),
+        "company_id",
+        Some("not_found"),
+    )
+    .await;
 }
 both_backends!(deal_title_and_company_are_required);
 
 async fn deal_amount_is_non_negative_integer_minor_units(app: &TestApp) {
     let company = app.admin.company(json!({})).await;
     let cid = company["id"].clone();
-    rejected_create(app, &app.admin, "deals", json!({ "title": "Neg", "company_id": cid, "amount": -1 }), "amount", Some("too_small")).await;
-    rejected_create(app, &app.admin, "deals", json!({ "title": "Frac", "company_id": cid, "amount": 12.5 }), "amount", Some("wrong_type")).await;
-    rejected_create(app, &app.admin, "deals", json!({ "title": "Str", "company_id": cid, "amount": "100" }), "amount", Some("wrong_type")).await;
-    rejected_create(app, &app.admin, "deals", json!({ "title": "Huge", "company_id": cid, "amount": 1e20 }), "amount", Some("wrong_type")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "Neg", "company_id": cid, "amount": -1 }),
+        "amount",
+        Some("too_small"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "Frac", "company_id": cid, "amount": 12.5 }),
+        "amount",
+        Some("wrong_type"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "Str", "company_id": cid, "amount": "100" }),
+        "amount",
+        Some("wrong_type"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "Huge", "company_id": cid, "amount": 1e20 }),
+        "amount",
+        Some("wrong_type"),
+    )
+    .await;
 
     let zero = app.admin.deal(cid.as_str().expect("id"), json!({ "amount": 0 })).await;
     assert_eq!(zero["amount"], 0);
@@ -274,16 +573,48 @@ async fn deal_amount_is_non_negative_integer_minor_units(app: &TestApp) {
     assert_eq!(none["amount"], 0, "amount defaults to 0");
     let big = app.admin.deal(cid.as_str().expect("id"), json!({ "amount": 9_007_199_254_740_993_i64 })).await;
     assert_eq!(big["amount"], 9_007_199_254_740_993_i64, "money is exact integers, never floats");
-    rejected_patch(app, "deals", zero["id"].as_str().expect("id"), json!({ "amount": -500 }), "amount", Some("too_small")).await;
+    rejected_patch(
+        app,
+        "deals",
+        zero["id"].as_str().expect("id"),
+        json!({ "amount": -500 }),
+        "amount",
+        Some("too_small"),
+    )
+    .await;
 }
 both_backends!(deal_amount_is_non_negative_integer_minor_units);
 
 async fn deal_stage_sets_probability(app: &TestApp) {
     let company = app.admin.company(json!({})).await;
     let cid = company["id"].as_str().expect("id");
-    rejected_create(app, &app.admin, "deals", json!({ "title": "S", "company_id": cid, "stage": "Won" }), "stage", Some("invalid_option")).await;
-    rejected_create(app, &app.admin, "deals", json!({ "title": "S", "company_id": cid, "probability": 101 }), "probability", Some("too_large")).await;
-    rejected_create(app, &app.admin, "deals", json!({ "title": "S", "company_id": cid, "probability": -1 }), "probability", Some("too_small")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "S", "company_id": cid, "stage": "Won" }),
+        "stage",
+        Some("invalid_option"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "S", "company_id": cid, "probability": 101 }),
+        "probability",
+        Some("too_large"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "S", "company_id": cid, "probability": -1 }),
+        "probability",
+        Some("too_small"),
+    )
+    .await;
 
     let default = app.admin.deal(cid, json!({})).await;
     assert_eq!(default["stage"], "Prospecting");
@@ -326,19 +657,45 @@ both_backends!(deal_stage_sets_probability);
 async fn deal_expected_close_date_cannot_be_in_the_past(app: &TestApp) {
     let company = app.admin.company(json!({})).await;
     let cid = company["id"].as_str().expect("id");
-    rejected_create(app, &app.admin, "deals", json!({ "title": "Past", "company_id": cid, "expected_close_date": "2000-01-01" }), "expected_close_date", Some("date_in_past"))
-        .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "Past", "company_id": cid, "expected_close_date": "2000-01-01" }),
+        "expected_close_date",
+        Some("date_in_past"),
+    )
+    .await;
     for bad in ["2030-13-01", "2030-02-30", "next week", "01/02/2030"] {
-        rejected_create(app, &app.admin, "deals", json!({ "title": "Bad", "company_id": cid, "expected_close_date": bad }), "expected_close_date", Some("invalid_date"))
-            .await;
+        rejected_create(
+            app,
+            &app.admin,
+            "deals",
+            json!({ "title": "Bad", "company_id": cid, "expected_close_date": bad }),
+            "expected_close_date",
+            Some("invalid_date"),
+        )
+        .await;
     }
     let deal = app.admin.deal(cid, json!({ "expected_close_date": "2999-06-30" })).await;
     assert_eq!(deal["expected_close_date"], "2999-06-30");
     let id = deal["id"].as_str().expect("id");
-    rejected_patch(app, "deals", id, json!({ "expected_close_date": "2001-02-03" }), "expected_close_date", Some("date_in_past")).await;
+    rejected_patch(
+        app,
+        "deals",
+        id,
+        json!({ "expected_close_date": "2001-02-03" }),
+        "expected_close_date",
+        Some("date_in_past"),
+    )
+    .await;
     // Re-sending the stored date, moving it to another future date, or clearing it is fine.
     let path = format!("/api/v1/deals/{id}");
-    for (value, expect) in [(json!("2999-06-30"), json!("2999-06-30")), (json!("2998-01-01"), json!("2998-01-01")), (Value::Null, Value::Null)] {
+    for (value, expect) in [
+        (json!("2999-06-30"), json!("2999-06-30")),
+        (json!("2998-01-01"), json!("2998-01-01")),
+        (Value::Null, Value::Null),
+    ] {
         let res = app.admin.patch(&path, json!({ "expected_close_date": value })).await;
         assert_eq!(res.status, StatusCode::OK, "{}", res.text);
         assert_eq!(res.body["expected_close_date"], expect);
@@ -383,9 +740,18 @@ async fn deal_currency_defaults_and_is_an_iso_code(app: &TestApp) {
     let eur = app.admin.deal(cid, json!({ "currency": "eur" })).await;
     assert_eq!(eur["currency"], "EUR");
     for bad in ["EURO", "E1R", "€", "US"] {
-        rejected_create(app, &app.admin, "deals", json!({ "title": "Cur", "company_id": cid, "currency": bad }), "currency", None).await;
+        rejected_create(
+            app,
+            &app.admin,
+            "deals",
+            json!({ "title": "Cur", "company_id": cid, "currency": bad }),
+            "currency",
+            None,
+        )
+        .await;
     }
-    rejected_patch(app, "deals", eur["id"].as_str().expect("id"), json!({ "currency": "EURO" }), "currency", None).await;
+    rejected_patch(app, "deals", eur["id"].as_str().expect("id"), json!({ "currency": "EURO" }), "currency", None)
+        .await;
 }
 both_backends!(deal_currency_defaults_and_is_an_iso_code);
 
@@ -396,14 +762,53 @@ async fn activity_type_and_subject_are_required(app: &TestApp) {
     assert!(res.error_fields().contains(&"subject".to_string()), "{}", res.text);
     rejected_create(app, &app.admin, "activities", json!({ "type": "Call" }), "subject", Some("required")).await;
     rejected_create(app, &app.admin, "activities", json!({ "subject": "Hello" }), "type", Some("required")).await;
-    rejected_create(app, &app.admin, "activities", json!({ "type": "Lunch", "subject": "Hello" }), "type", Some("invalid_option")).await;
-    rejected_create(app, &app.admin, "activities", json!({ "type": "Call", "subject": "x".repeat(256) }), "subject", Some("too_long")).await;
-    rejected_create(app, &app.admin, "activities", json!({ "type": "Call", "subject": "When", "due_date": "tomorrow" }), "due_date", Some("invalid_datetime"))
-        .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "activities",
+        json!({ "type": "Lunch", "subject": "Hello" }),
+        "type",
+        Some("invalid_option"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "activities",
+        json!({ "type": "Call", "subject": "x".repeat(256) }),
+        "subject",
+        Some("too_long"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "activities",
+        json!({ "type": "Call", "subject": "When", "due_date": "tomorrow" }),
+        "due_date",
+        Some("invalid_datetime"),
+    )
+    .await;
     let a = app.admin.create("activities", json!({ "type": "meeting", "subject": "Kick-off" })).await;
     assert_eq!(a["type"], "Meeting");
-    rejected_patch(app, "activities", a["id"].as_str().expect("id"), json!({ "type": "Party" }), "type", Some("invalid_option")).await;
-    rejected_patch(app, "activities", a["id"].as_str().expect("id"), json!({ "subject": null }), "subject", Some("required")).await;
+    rejected_patch(
+        app,
+        "activities",
+        a["id"].as_str().expect("id"),
+        json!({ "type": "Party" }),
+        "type",
+        Some("invalid_option"),
+    )
+    .await;
+    rejected_patch(
+        app,
+        "activities",
+        a["id"].as_str().expect("id"),
+        json!({ "subject": null }),
+        "subject",
+        Some("required"),
+    )
+    .await;
 }
 both_backends!(activity_type_and_subject_are_required);
 
@@ -412,7 +817,8 @@ async fn activity_completion_sets_and_clears_completed_at(app: &TestApp) {
     assert_eq!(open["completed"], false);
     assert_eq!(open["completed_at"], Value::Null);
 
-    let done = app.admin.create("activities", json!({ "type": "Task", "subject": "Done already", "completed": true })).await;
+    let done =
+        app.admin.create("activities", json!({ "type": "Task", "subject": "Done already", "completed": true })).await;
     assert_eq!(done["completed"], true);
     assert!(done["completed_at"].is_string(), "{done}");
 
@@ -427,10 +833,33 @@ async fn activity_completion_sets_and_clears_completed_at(app: &TestApp) {
     assert_eq!(res.body["completed"], false);
     assert_eq!(res.body["completed_at"], Value::Null);
 
-    rejected_patch(app, "activities", open["id"].as_str().expect("id"), json!({ "completed_at": "2026-01-01T00:00:00Z" }), "completed_at", Some("read_only")).await;
-    rejected_patch(app, "activities", open["id"].as_str().expect("id"), json!({ "completed": "yes" }), "completed", Some("wrong_type")).await;
-    rejected_create(app, &app.admin, "activities", json!({ "type": "Call", "subject": "x", "created_by": uuid::Uuid::now_v7().to_string() }), "created_by", Some("read_only"))
-        .await;
+    rejected_patch(
+        app,
+        "activities",
+        open["id"].as_str().expect("id"),
+        json!({ "completed_at": "2026-01-01T00:00:00Z" }),
+        "completed_at",
+        Some("read_only"),
+    )
+    .await;
+    rejected_patch(
+        app,
+        "activities",
+        open["id"].as_str().expect("id"),
+        json!({ "completed": "yes" }),
+        "completed",
+        Some("wrong_type"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "activities",
+        json!({ "type": "Call", "subject": "x", "created_by": uuid::Uuid::now_v7().to_string() }),
+        "created_by",
+        Some("read_only"),
+    )
+    .await;
 }
 both_backends!(activity_completion_sets_and_clears_completed_at);
 
@@ -461,18 +890,65 @@ async fn reps_cannot_give_records_to_someone_else(app: &TestApp) {
     // An admin may assign anyone, but only an existing user.
     let given = app.admin.create("companies", json!({ "name": unique("Given"), "owner_id": manager["id"] })).await;
     assert_eq!(given["owner_id"], manager["id"]);
-    rejected_create(app, &app.admin, "companies", json!({ "name": unique("Ghost"), "owner_id": uuid::Uuid::now_v7().to_string() }), "owner_id", Some("not_found"))
-        .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "companies",
+        json!({ "name": unique("Ghost"), "owner_id": uuid::Uuid::now_v7().to_string() }),
+        "owner_id",
+        Some("not_found"),
+    )
+    .await;
 }
 both_backends!(reps_cannot_give_records_to_someone_else);
 
 async fn unknown_fields_are_refused(app: &TestApp) {
-    rejected_create(app, &app.admin, "companies", json!({ "name": unique("Unknown"), "nope": 1 }), "nope", Some("unknown_field")).await;
-    rejected_create(app, &app.admin, "contacts", json!({ "first_name": "A", "fullname": "A" }), "fullname", Some("unknown_field")).await;
-    rejected_create(app, &app.admin, "deals", json!({ "title": "T", "amount_cents": 5 }), "amount_cents", Some("unknown_field")).await;
-    rejected_create(app, &app.admin, "activities", json!({ "type": "Call", "subject": "S", "Type": "Call" }), "Type", Some("unknown_field")).await;
+    rejected_create(
+        app,
+        &app.admin,
+        "companies",
+        json!({ "name": unique("Unknown"), "nope": 1 }),
+        "nope",
+        Some("unknown_field"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "contacts",
+        json!({ "first_name": "A", "fullname": "A" }),
+        "fullname",
+        Some("unknown_field"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "deals",
+        json!({ "title": "T", "amount_cents": 5 }),
+        "amount_cents",
+        Some("unknown_field"),
+    )
+    .await;
+    rejected_create(
+        app,
+        &app.admin,
+        "activities",
+        json!({ "type": "Call", "subject": "S", "Type": "Call" }),
+        "Type",
+        Some("unknown_field"),
+    )
+    .await;
     let c = app.admin.company(json!({})).await;
-    rejected_patch(app, "companies", c["id"].as_str().expect("id"), json!({ "city": "Paris", "colour": "red" }), "colour", Some("unknown_field")).await;
+    rejected_patch(
+        app,
+        "companies",
+        c["id"].as_str().expect("id"),
+        json!({ "city": "Paris", "colour": "red" }),
+        "colour",
+        Some("unknown_field"),
+    )
+    .await;
 }
 both_backends!(unknown_fields_are_refused);
 
@@ -492,7 +968,12 @@ async fn system_fields_are_read_only(app: &TestApp) {
     // None of them can be forged on a PATCH either.
     let c = app.admin.company(json!({})).await;
     let cid = c["id"].as_str().expect("id");
-    for (field, value) in [("id", json!(id)), ("version", json!(99)), ("created_at", json!("2020-01-01T00:00:00Z")), ("deleted_at", Value::Null)] {
+    for (field, value) in [
+        ("id", json!(id)),
+        ("version", json!(99)),
+        ("created_at", json!("2020-01-01T00:00:00Z")),
+        ("deleted_at", Value::Null),
+    ] {
         rejected_patch(app, "companies", cid, json!({ field: value }), field, Some("read_only")).await;
     }
     // The password hash is not a field at all.
@@ -503,15 +984,27 @@ both_backends!(system_fields_are_read_only);
 async fn required_fields_with_defaults_cannot_be_cleared(app: &TestApp) {
     // A user created without a role gets the least privileged one.
     let email = format!("norole-{}@example.com", &uuid::Uuid::now_v7().simple().to_string()[20..]);
-    let user = app.admin.create("users", json!({ "email": email, "name": "No Role", "password": "correct horse battery staple" })).await;
-    assert_eq!(user["role"], "rep");
-    rejected_create(app, &app.admin, "users", json!({ "email": "r@example.com", "name": "R", "role": "god", "password": "correct horse battery staple" }), "role", Some("invalid_option"))
+    let user = app
+        .admin
+        .create("users", json!({ "email": email, "name": "No Role", "password": "correct horse battery staple" }))
         .await;
-    rejected_patch(app, "users", user["id"].as_str().expect("id"), json!({ "role": null }), "role", Some("required")).await;
+    assert_eq!(user["role"], "rep");
+    rejected_create(
+        app,
+        &app.admin,
+        "users",
+        json!({ "email": "r@example.com", "name": "R", "role": "god", "password": "correct horse battery staple" }),
+        "role",
+        Some("invalid_option"),
+    )
+    .await;
+    rejected_patch(app, "users", user["id"].as_str().expect("id"), json!({ "role": null }), "role", Some("required"))
+        .await;
     // A deal's stage defaults on create, but a PATCH cannot empty it.
     let company = app.admin.company(json!({})).await;
     let deal = app.admin.deal(company["id"].as_str().expect("id"), json!({})).await;
-    rejected_patch(app, "deals", deal["id"].as_str().expect("id"), json!({ "stage": "" }), "stage", Some("required")).await;
+    rejected_patch(app, "deals", deal["id"].as_str().expect("id"), json!({ "stage": "" }), "stage", Some("required"))
+        .await;
 }
 both_backends!(required_fields_with_defaults_cannot_be_cleared);
 

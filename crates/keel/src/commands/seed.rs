@@ -159,7 +159,9 @@ pub async fn load(service: &Service, args: &SeedArgs) -> anyhow::Result<Report> 
     let t = Instant::now();
     let mut deals: Vec<DealRef> = Vec::new();
     for _ in 0..args.deals {
-        let Some(company) = pick(&mut rng, &companies) else { break };
+        let Some(company) = pick(&mut rng, &companies) else {
+            break;
+        };
         let contact = contact_of.get(&company.id).copied().filter(|_| rng.gen_bool(0.8));
         let r = generator.deal(company, contact, &owners);
         if deals.len() < SAMPLE {

@@ -70,12 +70,17 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(password) = service.bootstrap_admin(&args.admin_email).await? {
         login_hint = Some(format!("{} / {password}   (first run: change it after signing in)", args.admin_email));
     }
-    let addr: SocketAddr = format!("{}:{}", args.bind, args.port).parse().with_context(|| format!("bad --bind/--port {}:{}", args.bind, args.port))?;
+    let addr: SocketAddr = format!("{}:{}", args.bind, args.port)
+        .parse()
+        .with_context(|| format!("bad --bind/--port {}:{}", args.bind, args.port))?;
     let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr()?;
     let sign_in = match login_hint {
         Some(hint) => hint,
-        None if args.demo => format!("admin@keel.local / {} (the demo login, if this database was made with --demo)", super::seed::DEMO_PASSWORD),
+        None if args.demo => format!(
+            "admin@keel.local / {} (the demo login, if this database was made with --demo)",
+            super::seed::DEMO_PASSWORD
+        ),
         None => "with an existing user (create one: keel user create --email … --role admin)".to_string(),
     };
     banner(&format!(

@@ -158,7 +158,9 @@ pub fn guide_samples(owner_ids: &[Uuid], today: Date, now: OffsetDateTime) -> Gu
         ("Starter Package", techstart, techstart_owner, sarah, 2_500_000, "Proposal", 50, 26),
     ];
     let mut deal_ids = Vec::new();
-    for (i, (title, company_id, owner_id, contact_id, amount, stage, probability, close_in)) in deals.into_iter().enumerate() {
+    for (i, (title, company_id, owner_id, contact_id, amount, stage, probability, close_in)) in
+        deals.into_iter().enumerate()
+    {
         let mut r = Record::new();
         let created = ago(30 - i as i64, 5);
         system(&mut r, created, ago(2 - i as i64, 6));
@@ -392,7 +394,8 @@ mod tests {
                 }
                 for f in &def.fields {
                     let v = r.fields.get(&f.name).unwrap_or_else(|| panic!("{entity}.{} missing", f.name));
-                    let must = f.required || matches!(f.name.as_str(), "id" | "created_at" | "updated_at" | "version" | "owner_id");
+                    let must = f.required
+                        || matches!(f.name.as_str(), "id" | "created_at" | "updated_at" | "version" | "owner_id");
                     assert!(!(must && v.is_null()), "{entity}.{}", f.name);
                     assert_eq!(normalize_value(f, v.clone(), "US").as_ref(), Ok(v), "{entity}.{}", f.name);
                     if f.ty == keel_domain::FieldType::Reference
@@ -402,7 +405,8 @@ mod tests {
                         assert!(ids.contains(&target), "{entity}.{} points nowhere", f.name);
                     }
                 }
-                let (Value::Timestamp(created), Value::Timestamp(updated)) = (r.get("created_at"), r.get("updated_at")) else {
+                let (Value::Timestamp(created), Value::Timestamp(updated)) = (r.get("created_at"), r.get("updated_at"))
+                else {
                     panic!("{entity} timestamps")
                 };
                 assert!(created <= updated && *updated <= NOW, "{entity}");

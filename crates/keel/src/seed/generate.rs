@@ -30,8 +30,14 @@ const HISTORY_DAYS: i64 = 730;
 
 /// Deal stage frequencies, by stage name; the probability and "closed" flag of each stage
 /// come from the schema's stage options.
-const STAGE_WEIGHTS: &[(&str, u32)] =
-    &[("Prospecting", 20), ("Qualification", 17), ("Proposal", 14), ("Negotiation", 10), ("Closed Won", 21), ("Closed Lost", 18)];
+const STAGE_WEIGHTS: &[(&str, u32)] = &[
+    ("Prospecting", 20),
+    ("Qualification", 17),
+    ("Proposal", 14),
+    ("Negotiation", 10),
+    ("Closed Won", 21),
+    ("Closed Lost", 18),
+];
 
 /// Weights aligned with `keel_domain::schema::COMPANY_SIZES`.
 const SIZE_WEIGHTS: &[u32] = &[25, 30, 25, 13, 7];
@@ -250,7 +256,11 @@ impl Generator {
 
     /// Adds the system fields. `updated_at` is drawn from `[updated_from, now]`.
     fn system(&mut self, r: &mut Record, created: OffsetDateTime, updated_from: OffsetDateTime) {
-        let updated = if self.chance(0.3) { created.max(updated_from) } else { self.between(created.max(updated_from), self.now) };
+        let updated = if self.chance(0.3) {
+            created.max(updated_from)
+        } else {
+            self.between(created.max(updated_from), self.now)
+        };
         r.set("id", Value::Uuid(Uuid::now_v7()));
         r.set("created_at", Value::Timestamp(created));
         r.set("updated_at", Value::Timestamp(updated));
@@ -315,7 +325,12 @@ impl Generator {
         } else {
             &names::CITIES[self.rng.gen_range(names::US_CITY_COUNT..names::CITIES.len())]
         };
-        let mut address = format!("{} {} {}", self.rng.gen_range(1..9900), self.pick(names::STREET_NAMES), self.pick(names::STREET_TYPES));
+        let mut address = format!(
+            "{} {} {}",
+            self.rng.gen_range(1..9900),
+            self.pick(names::STREET_NAMES),
+            self.pick(names::STREET_TYPES)
+        );
         if self.chance(0.3) {
             address.push_str(&format!(", Suite {}", self.rng.gen_range(100..2000)));
         }
@@ -397,7 +412,8 @@ impl Generator {
             Value::Null
         };
         r.set("linkedin_url", linkedin);
-        let notes = if self.chance(0.15) { Value::Text(self.pick(names::CONTACT_NOTES).to_string()) } else { Value::Null };
+        let notes =
+            if self.chance(0.15) { Value::Text(self.pick(names::CONTACT_NOTES).to_string()) } else { Value::Null };
         r.set("notes", notes);
         r
     }
@@ -427,8 +443,12 @@ impl Generator {
         if stage.closed {
             created = self.created_at(Some(company.created_at));
             let earliest = created.date();
-            let close = earliest.checked_add(Duration::days(self.rng.gen_range(7..150))).unwrap_or(earliest).min(self.today);
-            let expected = close.checked_add(Duration::days(self.rng.gen_range(-20..=10))).unwrap_or(close).clamp(earliest, self.today);
+            let close =
+                earliest.checked_add(Duration::days(self.rng.gen_range(7..150))).unwrap_or(earliest).min(self.today);
+            let expected = close
+                .checked_add(Duration::days(self.rng.gen_range(-20..=10)))
+                .unwrap_or(close)
+                .clamp(earliest, self.today);
             r.set("expected_close_date", Value::Date(expected));
             r.set("actual_close_date", Value::Date(close));
             let closed_at = close.midnight().assume_utc() + Duration::hours(self.rng.gen_range(9..18));
@@ -483,9 +503,15 @@ impl Generator {
     /// An activity about `links`; `user_ids` are who may create it or be assigned to it.
     pub fn activity(&mut self, links: ActivityLinks<'_>, user_ids: &[Uuid]) -> Record {
         let (templates, placeholder, subject_of, created_from, parent_owner, until) = match links {
-            ActivityLinks::Company(c) => (names::COMPANY_SUBJECTS, "{company}", c.name.as_str(), c.created_at, c.owner_id, None),
-            ActivityLinks::Contact(c) => (names::CONTACT_SUBJECTS, "{name}", c.full_name.as_str(), c.created_at, c.owner_id, None),
-            ActivityLinks::Deal(d) => (names::DEAL_SUBJECTS, "{deal}", d.title.as_str(), d.created_at, d.owner_id, d.closed_on),
+            ActivityLinks::Company(c) => {
+                (names::COMPANY_SUBJECTS, "{company}", c.name.as_str(), c.created_at, c.owner_id, None)
+            }
+            ActivityLinks::Contact(c) => {
+                (names::CONTACT_SUBJECTS, "{name}", c.full_name.as_str(), c.created_at, c.owner_id, None)
+            }
+            ActivityLinks::Deal(d) => {
+                (names::DEAL_SUBJECTS, "{deal}", d.title.as_str(), d.created_at, d.owner_id, d.closed_on)
+            }
         };
         let (ty, template) = self.pick(templates);
         let subject = truncate_chars(template.replace(placeholder, subject_of), 255);
@@ -544,7 +570,10 @@ impl Generator {
         let description = if self.chance(0.4) {
             let fitting = names::ACTIVITY_DESCRIPTIONS.iter().filter(|(t, _)| *t == ty);
             let n = fitting.clone().count();
-            fitting.map(|(_, d)| *d).nth(self.rng.gen_range(0..n.max(1))).map_or(Value::Null, |d| Value::Text(d.to_string()))
+            fitting
+                .map(|(_, d)| *d)
+                .nth(self.rng.gen_range(0..n.max(1)))
+                .map_or(Value::Null, |d| Value::Text(d.to_string()))
         } else {
             Value::Null
         };
@@ -691,10 +720,17 @@ mod tests {
                 continue;
             }
             let v = r.fields.get(&f.name).unwrap_or_else(|| panic!("{}: {} missing", entity.name, f.name));
-            let must = f.required || matches!(f.name.as_str(), "id" | "created_at" | "updated_at" | "version" | "owner_id");
+            let must =
+                f.required || matches!(f.name.as_str(), "id" | "created_at" | "updated_at" | "version" | "owner_id");
             assert!(!(must && v.is_null()), "{}: {} is null", entity.name, f.name);
             assert!(shape_matches(f.ty, v), "{}: {} has the wrong shape: {v:?}", entity.name, f.name);
-            assert_eq!(normalize_value(f, v.clone(), "US").as_ref(), Ok(v), "{}: {} is not in normal form", entity.name, f.name);
+            assert_eq!(
+                normalize_value(f, v.clone(), "US").as_ref(),
+                Ok(v),
+                "{}: {} is not in normal form",
+                entity.name,
+                f.name
+            );
             if let Value::Timestamp(t) = v {
                 assert_eq!(t.offset(), UtcOffset::UTC, "{}", f.name);
                 assert_eq!(t.nanosecond() % 1000, 0, "{} has sub-microsecond digits", f.name);
@@ -748,7 +784,8 @@ mod tests {
     fn twenty_thousand_contacts_have_unique_lowercase_emails_that_validation_keeps() {
         let mut g = generator(2);
         let users = users();
-        let companies: Vec<CompanyRef> = (0..50).map(|_| CompanyRef::from_record(&g.company(&users)).expect("ref")).collect();
+        let companies: Vec<CompanyRef> =
+            (0..50).map(|_| CompanyRef::from_record(&g.company(&users)).expect("ref")).collect();
         let mut emails = HashSet::new();
         for i in 0..20_000 {
             let r = g.contact(Some(&companies[i % companies.len()]), &users);
@@ -831,10 +868,16 @@ mod tests {
         }
         assert_eq!(stages_seen.len(), 6, "{stages_seen:?}");
         // The guide's probabilities, not only whatever the schema says.
-        let by_stage: Vec<(&str, i64)> = b.deals.iter().filter_map(|d| Some((d.text("stage")?, d.get("probability").as_int()?))).collect();
-        for (stage, p) in
-            [("Prospecting", 10), ("Qualification", 25), ("Proposal", 50), ("Negotiation", 75), ("Closed Won", 100), ("Closed Lost", 0)]
-        {
+        let by_stage: Vec<(&str, i64)> =
+            b.deals.iter().filter_map(|d| Some((d.text("stage")?, d.get("probability").as_int()?))).collect();
+        for (stage, p) in [
+            ("Prospecting", 10),
+            ("Qualification", 25),
+            ("Proposal", 50),
+            ("Negotiation", 75),
+            ("Closed Won", 100),
+            ("Closed Lost", 0),
+        ] {
             assert!(by_stage.iter().any(|(s, q)| *s == stage && *q == p), "{stage}");
         }
     }
@@ -854,8 +897,11 @@ mod tests {
         let b = batch(&mut generator(8), 300);
         let contact_company: std::collections::HashMap<Uuid, Option<Uuid>> =
             b.contacts.iter().map(|c| (c.id().expect("id"), c.get("company_id").as_uuid())).collect();
-        let deal_links: std::collections::HashMap<Uuid, (Option<Uuid>, Option<Uuid>)> =
-            b.deals.iter().map(|d| (d.id().expect("id"), (d.get("company_id").as_uuid(), d.get("contact_id").as_uuid()))).collect();
+        let deal_links: std::collections::HashMap<Uuid, (Option<Uuid>, Option<Uuid>)> = b
+            .deals
+            .iter()
+            .map(|d| (d.id().expect("id"), (d.get("company_id").as_uuid(), d.get("contact_id").as_uuid())))
+            .collect();
         let mut completed = 0;
         for a in &b.activities {
             let company = a.get("company_id").as_uuid();
@@ -945,7 +991,8 @@ mod tests {
     fn a_million_contacts_generate_in_well_under_a_minute() {
         let mut g = generator(10);
         let users = users();
-        let companies: Vec<CompanyRef> = (0..1000).map(|_| CompanyRef::from_record(&g.company(&users)).expect("ref")).collect();
+        let companies: Vec<CompanyRef> =
+            (0..1000).map(|_| CompanyRef::from_record(&g.company(&users)).expect("ref")).collect();
         let start = std::time::Instant::now();
         let mut bytes = 0usize;
         for i in 0..1_000_000 {
