@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Seed a large database and time list/search requests against the release build.
 # Usage: scripts/bench.sh [sqlite|postgres] [contacts]   (defaults: sqlite 1000000)
+# KEEL_BENCH_REUSE=1 skips seeding and measures the database the last run left.
 # Figures go to stdout; docs/BENCHMARKS.md records the ones we measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,22 +16,25 @@ runs=30
 case "$backend" in
   sqlite)
     db_file=/tmp/keel-bench.db
-    rm -f "$db_file" "$db_file-wal" "$db_file-shm"
+    [ -n "${KEEL_BENCH_REUSE:-}" ] || rm -f "$db_file" "$db_file-wal" "$db_file-shm"
     url="sqlite://$db_file" ;;
   postgres)
     bash scripts/ensure-postgres.sh
-    psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS keel_bench WITH (FORCE)" -c "CREATE DATABASE keel_bench"
+    [ -n "${KEEL_BENCH_REUSE:-}" ] ||
+      psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS keel_bench WITH (FORCE)" -c "CREATE DATABASE keel_bench"
     url="postgres://postgres@127.0.0.1:5432/keel_bench" ;;
   *) echo "usage: $0 [sqlite|postgres] [contacts]" >&2; exit 2 ;;
 esac
 
 cargo build --release -p keel -q
 keel=target/release/keel
-echo "== seeding $backend: $companies companies, $contacts contacts, $deals deals, $activities activities"
-start=$(date +%s.%N)
-DATABASE_URL=$url $keel seed --demo --companies "$companies" --contacts "$contacts" --deals "$deals" --activities "$activities"
-end=$(date +%s.%N)
-echo "seed wall time: $(python3 -c "print(round($end - $start, 1))") s"
+if [ -z "${KEEL_BENCH_REUSE:-}" ]; then
+  echo "== seeding $backend: $companies companies, $contacts contacts, $deals deals, $activities activities"
+  start=$(date +%s.%N)
+  DATABASE_URL=$url $keel seed --demo --companies "$companies" --contacts "$contacts" --deals "$deals" --activities "$activities"
+  end=$(date +%s.%N)
+  echo "seed wall time: $(python3 -c "print(round($end - $start, 1))") s"
+fi
 
 DATABASE_URL=$url KEEL_LOG=warn $keel serve --port $port >/tmp/keel-bench-serve.log 2>&1 &
 server=$!

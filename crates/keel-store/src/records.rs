@@ -251,6 +251,9 @@ fn filter_condition(tx: &Tx, entity: &EntityDef, f: &Filter) -> Result<SimpleExp
         (Op::IsNull, Operand::Flag(false)) => c().is_not_null(),
         (Op::In, Operand::Many(vs)) => c().is_in(vs.iter().map(enc)),
         (Op::Contains, Operand::One(Value::Text(s))) => match tx.backend() {
+            // LIKE folds ASCII case and is much faster than GLOB with case classes, so it
+            // serves ASCII needles; others need the case-folding GLOB.
+            Backend::Sqlite if s.is_ascii() => c().like(LikeExpr::new(escape_like(s)).escape('\\')),
             Backend::Sqlite => c().binary(BinOper::Custom("GLOB"), glob_contains(s)),
             Backend::Postgres => Expr::expr(Func::lower(c())).like(LikeExpr::new(escape_like(s)).escape('\\')),
         },
