@@ -5,7 +5,10 @@ use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
-use keel_service::Ctx;
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+use keel_service::{Ctx, Origin};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -14,6 +17,14 @@ use crate::request_id::RequestId;
 pub const SESSION_COOKIE: &str = "keel_session";
 
 pub struct RequestCtx(pub Ctx);
+
+/// The peer address (as the socket saw it) and the user agent.
+pub fn origin(parts: &Parts) -> Origin {
+    let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let user_agent =
+        parts.headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(|ua| ua.chars().take(512).collect());
+    Origin { ip, user_agent }
+}
 
 pub fn request_id(parts: &Parts) -> Option<String> {
     parts.extensions.get::<RequestId>().map(|r| r.0.clone())
@@ -38,6 +49,6 @@ impl FromRequestParts<AppState> for RequestCtx {
                 None => return Err(keel_service::ServiceError::Unauthenticated.into()),
             }
         };
-        Ok(RequestCtx(Ctx { actor, request_id: request_id(parts) }))
+        Ok(RequestCtx(Ctx { actor, request_id: request_id(parts), origin: origin(parts) }))
     }
 }

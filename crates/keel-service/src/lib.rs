@@ -25,6 +25,22 @@ pub use keel_store::records::Page;
 pub struct Ctx {
     pub actor: Actor,
     pub request_id: Option<String>,
+    /// Where the request came from, for the audit trail.
+    pub origin: Origin,
+}
+
+impl Ctx {
+    /// A context for `actor` outside any HTTP request (CLI, tests, jobs).
+    pub fn system(actor: Actor) -> Self {
+        Self { actor, request_id: None, origin: Origin::default() }
+    }
+}
+
+/// The client's address and user agent, when the request came over HTTP.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -187,7 +187,7 @@ impl Service {
         role: &str,
         password: &str,
     ) -> Result<Map<String, Json>, ServiceError> {
-        let system = Ctx { actor: Actor { user_id: Uuid::nil(), role: Role::Admin, team_id: None }, request_id: None };
+        let system = Ctx::system(Actor { user_id: Uuid::nil(), role: Role::Admin, team_id: None });
         let input = json!({ "email": email, "name": name, "role": role, "password": password });
         let Json::Object(input) = input else {
             return Err(ServiceError::Internal("user input is not an object".into()));
