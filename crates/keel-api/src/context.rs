@@ -45,7 +45,11 @@ impl FromRequestParts<AppState> for RequestCtx {
         } else {
             let jar = CookieJar::from_headers(&parts.headers);
             match jar.get(SESSION_COOKIE) {
-                Some(c) => state.service.authenticate_session(c.value()).await?,
+                Some(c) => {
+                    // The cookie rides along on cross-site requests too: check where writes come from.
+                    crate::csrf::check(parts)?;
+                    state.service.authenticate_session(c.value()).await?
+                }
                 None => return Err(keel_service::ServiceError::Unauthenticated.into()),
             }
         };

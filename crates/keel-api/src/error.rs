@@ -45,6 +45,10 @@ impl From<ServiceError> for ApiError {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in or send a valid API token")
             }
             ServiceError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            ServiceError::ForbiddenFields(errors) => ApiError {
+                errors,
+                ..ApiError::new(StatusCode::FORBIDDEN, "forbidden_fields", "Your role may not set some of these fields")
+            },
             ServiceError::Invalid(errors) => ApiError {
                 errors,
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "Some fields are not valid")
@@ -66,6 +70,23 @@ impl From<ServiceError> for ApiError {
                     )
                 }
             }
+            ServiceError::TooManyAttempts { retry_after } => {
+                let mut extra = Map::new();
+                extra.insert("retry_after".into(), retry_after.into());
+                ApiError {
+                    extra,
+                    ..ApiError::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "too_many_attempts",
+                        "Too many failed sign-in attempts; try again later",
+                    )
+                }
+            }
+            ServiceError::TwoFactorRequired => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "two_factor_required",
+                "This account uses two-factor authentication: send `totp_code` or `recovery_code` too",
+            ),
             ServiceError::Busy => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", "The database is busy; retry shortly")
             }
@@ -83,6 +104,10 @@ impl From<ServiceError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A 429 says when to come back (seconds), in the body and as `Retry-After`.
+        let retry_after = (self.status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| self.extra.get("retry_after").and_then(Value::as_u64))
+            .flatten();
         let mut body = json!({
             "type": format!("https://keel.invalid/problems/{}", self.code),
             "title": self.title(),
@@ -100,6 +125,11 @@ impl IntoResponse for ApiError {
         }
         let mut res = (self.status, Json(body)).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
         if self.status == StatusCode::SERVICE_UNAVAILABLE {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }

@@ -2,11 +2,13 @@
 //! to RFC 9457 problem+json. Never touches SQL: everything goes through `keel-service`.
 
 mod context;
+mod csrf;
 mod error;
 mod extract;
 pub mod openapi;
 mod request_id;
 mod routes;
+mod security_headers;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -37,7 +39,10 @@ impl AppState {
 
 /// The whole application: used by `keel serve` and by the tests alike.
 pub fn app(state: AppState) -> Router {
-    routes::router(state.clone()).layer(axum::middleware::from_fn(request_id::middleware)).with_state(state)
+    routes::router(state.clone())
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::middleware))
+        .layer(axum::middleware::from_fn(request_id::middleware))
+        .with_state(state)
 }
 
 /// Serve until `shutdown` resolves, then finish in-flight requests.

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 
 use keel_domain::query::{DEFAULT_LIMIT, MAX_LIMIT};
 use keel_domain::schema::{Access, EntityDef, FieldDef, FieldType, OnDelete, Schema};
+use keel_service::audit::{AuditAction, MAX_LIST_LIMIT as MAX_AUDIT_LIMIT};
 use serde_json::{Map, Value, json};
 
 const API: &str = "/api/v1";
@@ -26,6 +27,8 @@ const TOKEN_NAME_MAX_LENGTH: usize = 100;
 /// The change feed pages larger than record lists: sync clients read it in bulk.
 const CHANGES_DEFAULT_LIMIT: u32 = 100;
 const CHANGES_MAX_LIMIT: u32 = 1000;
+/// The audit log's page size when `limit` is not given (as `routes/audit.rs`).
+const AUDIT_DEFAULT_LIMIT: u32 = 100;
 /// Query parameters the list endpoints read themselves; a field with one of these names
 /// can still be filtered as `name[eq]=…`, so it gets no plain equality parameter.
 const RESERVED_PARAMS: &[&str] = &["q", "sort", "limit", "cursor", "count", "trashed"];
@@ -91,7 +94,9 @@ fn info() -> Value {
             Lists page by keyset: follow `next_cursor` until it is null. Every record carries a \
             `version`; GET returns it as `ETag`, and PATCH with `If-Match` refuses stale edits with 412.\n\n\
             Money is an integer amount of minor units (cents) with an ISO 4217 `currency`. \
-            Timestamps are UTC, RFC 3339.",
+            Timestamps are UTC, RFC 3339.\n\n\
+            Writes authenticated by the session cookie must come from Keel's own origin: an `Origin` (or \
+            `Referer`) naming another host is refused with 403 `csrf_rejected`.",
         "license": { "name": "AGPL-3.0-only", "identifier": "AGPL-3.0-only" },
     })
 }
@@ -104,6 +109,7 @@ fn tags(schema: &Schema) -> Vec<Value> {
         .collect();
     tags.push(json!({ "name": "Auth", "description": "Sign in and out, the current user, personal API tokens." }));
     tags.push(json!({ "name": "Meta", "description": "Schema metadata and the change feed." }));
+    tags.push(json!({ "name": "Audit", "description": "The tamper-evident audit log (admins only)." }));
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
     tags
 }
@@ -278,7 +284,9 @@ fn paths(schema: &Schema) -> Map<String, Value> {
         entity_paths(schema, e, &mut paths);
     }
     meta_paths(schema, &mut paths);
+    audit_paths(&mut paths);
     auth_paths(schema, &mut paths);
+    login_security_paths(&mut paths);
     health_paths(&mut paths);
     paths
 }
@@ -302,6 +310,78 @@ fn entity_paths(schema: &Schema, e: &EntityDef, paths: &mut Map<String, Value>) 
     for (other, field) in related_lists(schema, e) {
         add(paths, &format!("{item}/{}", other.name), "get", related_operation(e, other, field));
     }
+    if keel_domain::policy::shareable(&e.name) {
+        share_paths(e, &item, paths);
+    }
+}
+
+/// Record sharing (docs/SECURITY.md): list, grant or change, revoke.
+fn share_paths(e: &EntityDef, item: &str, paths: &mut Map<String, Value>) {
+    let name = pascal(&e.singular);
+    let list =
+        Operation::new(&format!("list{name}Shares"), &e.label, &format!("Who this {} is shared with", e.singular))
+            .param(id_param(e))
+            .reply("200", "The shares.", Some(schema_ref("SharePage")))
+            .problem("404", &format!("No such {}, or you may not see it.", e.singular))
+            .build();
+    let grant = Operation::new(&format!("share{name}"), &e.label, &format!("Share this {}", e.singular))
+        .describe(format!(
+            "Grants a user or a team view or edit access to this {}. Sharing again with the same grantee changes \
+             the permission. Owners (reps) and managers of the owner's team may share.",
+            e.singular
+        ))
+        .param(id_param(e))
+        .body(schema_ref("ShareRequest"))
+        .reply("201", "The share.", Some(schema_ref("Share")))
+        .problem("403", &format!("You may not share this {}.", e.singular))
+        .problem("404", &format!("No such {}, or you may not see it.", e.singular))
+        .problem("422", "Not exactly one of user_id/team_id, an unknown grantee, or a permission other than view/edit.")
+        .build();
+    let revoke = Operation::new(&format!("unshare{name}"), &e.label, &format!("Stop sharing this {}", e.singular))
+        .param(id_param(e))
+        .param(param("share_id", "path", true, json!({ "type": "string", "format": "uuid" }), "The share to revoke."))
+        .reply("204", "Revoked.", None)
+        .problem("403", &format!("You may not share this {}.", e.singular))
+        .problem("404", "No such record or share.")
+        .build();
+    add(paths, &format!("{item}/shares"), "get", list);
+    add(paths, &format!("{item}/shares"), "post", grant);
+    add(paths, &format!("{item}/shares/{{share_id}}"), "delete", revoke);
+}
+
+fn share_schemas(out: &mut Map<String, Value>) {
+    let uuid = json!({ "type": "string", "format": "uuid" });
+    let nullable_uuid = json!({ "type": ["string", "null"], "format": "uuid" });
+    out.insert(
+        "ShareRequest".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["permission"],
+            "description": "Exactly one of user_id and team_id.",
+            "properties": {
+                "user_id": uuid, "team_id": uuid,
+                "permission": { "type": "string", "enum": ["view", "edit"] },
+            },
+        }),
+    );
+    out.insert(
+        "Share".into(),
+        json!({
+            "type": "object",
+            "required": ["id", "entity", "record_id", "user_id", "team_id", "permission", "created_by", "created_at"],
+            "properties": {
+                "id": uuid, "entity": { "type": "string" }, "record_id": uuid,
+                "user_id": nullable_uuid, "team_id": nullable_uuid,
+                "permission": { "type": "string", "enum": ["view", "edit"] },
+                "created_by": nullable_uuid, "created_at": { "type": "string", "format": "date-time" },
+            },
+        }),
+    );
+    out.insert(
+        "SharePage".into(),
+        json!({ "type": "object", "required": ["data"], "properties": { "data": { "type": "array", "items": schema_ref("Share") } } }),
+    );
 }
 
 /// The related lists of `e`, one per referencing entity. When an entity links to `e`
@@ -782,13 +862,23 @@ fn auth_paths(schema: &Schema, paths: &mut Map<String, Value>) {
         } } },
     });
     let login = Operation::new("login", "Auth", "Sign in")
-        .describe(format!("Checks the email and password and sets the `{SESSION_COOKIE}` cookie."))
+        .describe(format!(
+            "Checks the email and password and sets the `{SESSION_COOKIE}` cookie. For an account with two-factor \
+             authentication the body also needs `totp_code` (or a `recovery_code`); without one the answer is 401 \
+             `two_factor_required` and no session. 5 failures for one account, or 20 from one address, within \
+             15 minutes lock it for 15 minutes (429, whatever the password)."
+        ))
         .public()
         .body(schema_ref("LoginRequest"))
         .reply_with("200", login_ok)
         .problem("400", "The body is not a JSON object.")
-        .problem("401", "Wrong email or password, or the user is deactivated.")
-        .problem("422", "`email` or `password` is missing.")
+        .problem(
+            "401",
+            "`invalid_credentials`: wrong email, password or code, or the user is deactivated. \
+             `two_factor_required`: the password is right; send `totp_code` or `recovery_code` too.",
+        )
+        .problem("422", "`email` or `password` is missing, or both `totp_code` and `recovery_code` were sent.")
+        .reply_with("429", too_many_attempts())
         .build();
     add(paths, &format!("{API}/auth/login"), "post", login);
 
@@ -824,6 +914,56 @@ fn auth_paths(schema: &Schema, paths: &mut Map<String, Value>) {
         .problem("404", "No such token of yours.")
         .build();
     add(paths, &format!("{API}/auth/tokens/{{id}}"), "delete", delete_token);
+}
+
+fn audit_paths(paths: &mut Map<String, Value>) {
+    let uuid = json!({ "type": "string", "format": "uuid" });
+    let time = json!({ "type": "string", "description": "RFC 3339, or a date (midnight UTC)." });
+    let actions: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+    let list = Operation::new("listAuditEntries", "Audit", "Query the audit log")
+        .describe(
+            "Admins only. Record changes (with the field diff), sign-ins, failed sign-ins, sign-outs, permission and \
+             settings changes, exports and the log's own retention purges, each with the actor, time, IP address, user \
+             agent and request id. Newest first; filters combine with AND. Follow `next_cursor` (pass it as `cursor`) \
+             until it is null.",
+        )
+        .param(param("user_id", "query", false, uuid.clone(), "Only what this user did."))
+        .param(param(
+            "entity",
+            "query",
+            false,
+            json!({ "type": "string" }),
+            "Only entries about this entity, e.g. `deals`.",
+        ))
+        .param(param("record_id", "query", false, uuid, "Only entries about this record."))
+        .param(param("action", "query", false, json!({ "type": "string", "enum": actions }), "Only this action."))
+        .param(param("since", "query", false, time.clone(), "Only entries at or after this time."))
+        .param(param("until", "query", false, time, "Only entries before this time."))
+        .param(param(
+            "limit",
+            "query",
+            false,
+            json!({ "type": "integer", "minimum": 1, "maximum": MAX_AUDIT_LIMIT, "default": AUDIT_DEFAULT_LIMIT }),
+            "Entries per page.",
+        ))
+        .param(param("cursor", "query", false, json!({ "type": "string" }), "The `next_cursor` of the previous page."))
+        .reply("200", "A page of audit entries.", Some(schema_ref("AuditPage")))
+        .problem("400", "A query parameter is invalid, repeated or unknown; `errors` names each one.")
+        .problem("403", "Only admins may read the audit log.")
+        .build();
+    add(paths, &format!("{API}/audit"), "get", list);
+
+    let verify = Operation::new("verifyAuditLog", "Audit", "Verify the audit log's hash chain")
+        .describe(
+            "Admins only. Walks the chain from the oldest entry and reports the first broken link: an altered entry \
+             (`hash_mismatch`), an altered and re-hashed one (`prev_hash_mismatch` at the next entry) or deleted entries \
+             (`gap`). `keel audit verify` does the same from the command line.",
+        )
+        .reply("200", "The result; `ok` is false when a link is broken.", Some(schema_ref("AuditVerification")))
+        .problem("400", "The request has a query parameter; this operation takes none.")
+        .problem("403", "Only admins may verify the audit log.")
+        .build();
+    add(paths, &format!("{API}/audit/verify"), "get", verify);
 }
 
 fn health_paths(paths: &mut Map<String, Value>) {
@@ -869,8 +1009,11 @@ fn schemas(schema: &Schema) -> Map<String, Value> {
         }),
     );
     bulk_schemas(&mut out);
+    share_schemas(&mut out);
     auth_schemas(&mut out);
+    login_security_schemas(&mut out);
     metadata_schemas(&mut out);
+    audit_schemas(&mut out);
     out
 }
 
@@ -942,6 +1085,15 @@ fn record_schema(e: &EntityDef) -> Value {
         }
         props.insert(f.name.clone(), Value::Object(s));
     }
+    props.insert(
+        "_redacted".into(),
+        json!({
+            "type": "array",
+            "items": { "type": "string" },
+            "readOnly": true,
+            "description": "Fields your role may not read on this record; they are returned as null (docs/SECURITY.md).",
+        }),
+    );
     let required: Vec<&str> = e.visible_fields().map(|f| f.name.as_str()).collect();
     json!({
         "type": "object",
@@ -1100,7 +1252,12 @@ fn auth_schemas(out: &mut Map<String, Value>) {
         json!({
             "type": "object",
             "required": ["email", "password"],
-            "properties": { "email": { "type": "string", "format": "email" }, "password": { "type": "string", "writeOnly": true } },
+            "properties": {
+                "email": { "type": "string", "format": "email" },
+                "password": { "type": "string", "writeOnly": true },
+                "totp_code": { "type": "string", "writeOnly": true, "description": "The 6-digit code from the authenticator app (accounts with two-factor authentication)." },
+                "recovery_code": { "type": "string", "writeOnly": true, "description": "Instead of `totp_code`: one of the recovery codes; each works once." },
+            },
             "additionalProperties": false,
         }),
     );
@@ -1133,6 +1290,246 @@ fn auth_schemas(out: &mut Map<String, Value>) {
     out.insert(
         "TokenList".into(),
         json!({ "type": "object", "required": ["data"], "properties": { "data": { "type": "array", "items": schema_ref("ApiToken") } } }),
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Sign-in hardening: sessions, password change, two-factor authentication
+
+/// The 429 of a locked-out sign-in, with the seconds to wait.
+fn too_many_attempts() -> Value {
+    json!({
+        "description": "`too_many_attempts`: too many failed sign-ins for this account or from this address. \
+            Says nothing about whether the account exists or the password is right.",
+        "headers": { "Retry-After": { "description": "Seconds until the lock ends.", "schema": { "type": "integer", "minimum": 1 } } },
+        "content": { PROBLEM_JSON: { "schema": schema_ref("Problem") } },
+    })
+}
+
+/// Mark an operation's request body optional (`{}` when left out).
+fn optional_body(mut op: Value) -> Value {
+    if let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) {
+        body.insert("required".into(), json!(false));
+    }
+    op
+}
+
+fn login_security_paths(paths: &mut Map<String, Value>) {
+    let everywhere = Operation::new("logoutEverywhere", "Auth", "Sign out everywhere")
+        .describe(
+            "Ends every session of the signed-in user, this one included, and clears the cookie. With \
+             `{\"tokens\": true}` also revokes all their personal API tokens. The body may be left out.",
+        )
+        .body(schema_ref("RevokeRequest"))
+        .reply("200", "What was ended.", Some(schema_ref("Revoked")))
+        .problem("422", "`tokens` is not a boolean.")
+        .build();
+    add(paths, &format!("{API}/auth/logout-everywhere"), "post", optional_body(everywhere));
+
+    let revoke = Operation::new("revokeUserSessions", "Auth", "End a user's sessions (admins)")
+        .describe(
+            "Admins only. Ends every session of the user; with `{\"tokens\": true}` also revokes their API tokens. \
+             Deactivating a user (`is_active: false`) ends their sessions too. The body may be left out.",
+        )
+        .param(param("id", "path", true, json!({ "type": "string", "format": "uuid" }), "The user's id."))
+        .body(schema_ref("RevokeRequest"))
+        .reply("200", "What was ended.", Some(schema_ref("Revoked")))
+        .problem("403", "Only admins may end other users' sessions.")
+        .problem("404", "No such user.")
+        .build();
+    add(paths, &format!("{API}/users/{{id}}/revoke-sessions"), "post", optional_body(revoke));
+
+    let password = Operation::new("changePassword", "Auth", "Change your password")
+        .describe(format!(
+            "Needs the current password. The new one must have at least {PASSWORD_MIN_LENGTH} characters, not be \
+             one of the most common passwords, and not contain your email or name. Every other session of yours \
+             ends; the one making the request (if it is a session) stays. A wrong current password counts towards \
+             the sign-in lockout."
+        ))
+        .body(schema_ref("PasswordChange"))
+        .reply("204", "Changed.", None)
+        .problem("400", "The body is not a JSON object.")
+        .problem("422", "`current_password` is wrong, or `new_password` breaks a rule (`errors` says which).")
+        .reply_with("429", too_many_attempts())
+        .build();
+    add(paths, &format!("{API}/auth/password"), "post", password);
+
+    let status = Operation::new("getTwoFactor", "Auth", "Two-factor status")
+        .reply("200", "Whether two-factor authentication is on.", Some(schema_ref("TwoFactorStatus")))
+        .build();
+    add(paths, &format!("{API}/auth/2fa"), "get", status);
+
+    let setup = Operation::new("setupTwoFactor", "Auth", "Start setting up two-factor authentication")
+        .describe(
+            "Creates a new TOTP secret (SHA-1, 6 digits, 30 s) and returns it with an `otpauth://` URI to show as a \
+             QR code. Nothing changes at sign-in until POST /api/v1/auth/2fa/enable confirms it with a code.",
+        )
+        .reply("200", "The new secret.", Some(schema_ref("TwoFactorSetup")))
+        .problem("409", "`two_factor_enabled`: already on; disable it first.")
+        .build();
+    add(paths, &format!("{API}/auth/2fa/setup"), "post", setup);
+
+    let enable = Operation::new("enableTwoFactor", "Auth", "Turn two-factor authentication on")
+        .describe("Confirms the secret from setup with a current code. Returns 10 recovery codes, shown only here.")
+        .body(schema_ref("TwoFactorEnable"))
+        .reply("200", "On; keep the recovery codes somewhere safe.", Some(schema_ref("RecoveryCodes")))
+        .problem("400", "The body is not a JSON object.")
+        .problem("409", "`two_factor_not_set_up` (call setup first) or `two_factor_enabled`.")
+        .problem("422", "The code is wrong or expired.")
+        .build();
+    add(paths, &format!("{API}/auth/2fa/enable"), "post", enable);
+
+    let disable = Operation::new("disableTwoFactor", "Auth", "Turn two-factor authentication off")
+        .describe(
+            "Needs the password and a current `code` or a `recovery_code`. Wrong answers count towards the lockout.",
+        )
+        .body(schema_ref("TwoFactorDisable"))
+        .reply("204", "Off.", None)
+        .problem("400", "The body is not a JSON object.")
+        .problem("409", "`two_factor_not_enabled`.")
+        .problem("422", "The password or the code is wrong, or no code was sent.")
+        .reply_with("429", too_many_attempts())
+        .build();
+    add(paths, &format!("{API}/auth/2fa/disable"), "post", disable);
+}
+
+fn login_security_schemas(out: &mut Map<String, Value>) {
+    let secret = json!({ "type": "string", "writeOnly": true });
+    let code = json!({ "type": "string", "writeOnly": true, "description": "6 digits from the authenticator app." });
+    out.insert(
+        "RevokeRequest".into(),
+        json!({
+            "type": "object",
+            "properties": { "tokens": { "type": "boolean", "default": false, "description": "Also revoke the personal API tokens." } },
+            "additionalProperties": false,
+        }),
+    );
+    out.insert(
+        "Revoked".into(),
+        json!({
+            "type": "object",
+            "required": ["sessions_ended", "tokens_revoked"],
+            "properties": { "sessions_ended": { "type": "integer" }, "tokens_revoked": { "type": "integer" } },
+        }),
+    );
+    out.insert(
+        "PasswordChange".into(),
+        json!({
+            "type": "object",
+            "required": ["current_password", "new_password"],
+            "properties": {
+                "current_password": secret,
+                "new_password": { "type": "string", "writeOnly": true, "minLength": PASSWORD_MIN_LENGTH, "maxLength": 1024 },
+            },
+            "additionalProperties": false,
+        }),
+    );
+    out.insert(
+        "TwoFactorStatus".into(),
+        json!({
+            "type": "object",
+            "required": ["enabled", "pending", "recovery_codes_left"],
+            "properties": {
+                "enabled": { "type": "boolean" },
+                "pending": { "type": "boolean", "description": "Set up but not yet confirmed with a code." },
+                "recovery_codes_left": { "type": "integer" },
+            },
+        }),
+    );
+    out.insert(
+        "TwoFactorSetup".into(),
+        json!({
+            "type": "object",
+            "required": ["secret", "otpauth_uri"],
+            "properties": {
+                "secret": { "type": "string", "description": "Base32, for typing into the app by hand." },
+                "otpauth_uri": { "type": "string", "description": "`otpauth://totp/Keel:…`, for a QR code." },
+            },
+        }),
+    );
+    out.insert(
+        "TwoFactorEnable".into(),
+        json!({ "type": "object", "required": ["code"], "properties": { "code": code.clone() }, "additionalProperties": false }),
+    );
+    out.insert(
+        "RecoveryCodes".into(),
+        json!({
+            "type": "object",
+            "required": ["recovery_codes"],
+            "properties": { "recovery_codes": { "type": "array", "items": { "type": "string" }, "minItems": 10, "maxItems": 10 } },
+        }),
+    );
+    out.insert(
+        "TwoFactorDisable".into(),
+        json!({
+            "type": "object",
+            "required": ["password"],
+            "properties": {
+                "password": secret,
+                "code": code,
+                "recovery_code": { "type": "string", "writeOnly": true, "description": "Instead of `code`." },
+            },
+            "additionalProperties": false,
+        }),
+    );
+}
+
+fn audit_schemas(out: &mut Map<String, Value>) {
+    let hash = json!({ "type": "string", "pattern": "^[0-9a-f]{64}$" });
+    out.insert(
+        "AuditEntry".into(),
+        json!({
+            "type": "object",
+            "required": ["seq", "at", "actor_id", "action", "entity", "record_id", "details", "ip", "user_agent", "request_id", "prev_hash", "hash"],
+            "properties": {
+                "seq": { "type": "integer", "format": "int64", "description": "Position in the chain; consecutive." },
+                "at": { "type": "string", "format": "date-time" },
+                "actor_id": { "type": ["string", "null"], "format": "uuid", "description": "Who did it; null for the system or an anonymous caller (failed sign-in)." },
+                "action": { "type": "string", "description": "e.g. `record.updated`, `user.login_failed`." },
+                "entity": { "type": ["string", "null"] },
+                "record_id": { "type": ["string", "null"], "format": "uuid" },
+                "details": { "type": "object", "description": "Record changes: `diff` (field → {from, to}). Failed sign-ins: the attempted `email` and the `reason`. Purges: `count`, `cutoff`, `last_purged_seq`, `last_purged_hash`." },
+                "ip": { "type": ["string", "null"] },
+                "user_agent": { "type": ["string", "null"] },
+                "request_id": { "type": ["string", "null"] },
+                "prev_hash": hash,
+                "hash": { "type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256 over prev_hash and the entry's canonical form (docs/SECURITY.md)." },
+            },
+        }),
+    );
+    out.insert(
+        "AuditPage".into(),
+        json!({
+            "type": "object",
+            "required": ["data", "next_cursor"],
+            "properties": {
+                "data": { "type": "array", "items": schema_ref("AuditEntry") },
+                "next_cursor": { "type": ["string", "null"], "description": "Pass as `cursor` for the next (older) page; null on the last page." },
+            },
+        }),
+    );
+    out.insert(
+        "AuditVerification".into(),
+        json!({
+            "type": "object",
+            "required": ["ok", "checked", "first_seq", "last_seq", "head_hash", "broken"],
+            "properties": {
+                "ok": { "type": "boolean" },
+                "checked": { "type": "integer", "minimum": 0, "description": "Entries checked." },
+                "first_seq": { "type": ["integer", "null"], "format": "int64", "description": "The oldest entry (above 1 after a retention purge)." },
+                "last_seq": { "type": ["integer", "null"], "format": "int64" },
+                "head_hash": { "type": ["string", "null"], "description": "The newest entry's hash when intact: keep a copy elsewhere to detect a rewritten chain." },
+                "broken": {
+                    "type": ["object", "null"],
+                    "required": ["seq", "reason", "detail"],
+                    "properties": {
+                        "seq": { "type": "integer", "format": "int64", "description": "The first entry that does not fit the chain." },
+                        "reason": { "type": "string", "enum": ["hash_mismatch", "prev_hash_mismatch", "gap"] },
+                        "detail": { "type": "string" },
+                    },
+                },
+            },
+        }),
     );
 }
 
@@ -1569,6 +1966,27 @@ mod tests {
     #[test]
     fn the_document_declares_openapi_3_1() {
         assert_eq!(doc()["openapi"], "3.1.0");
+    }
+
+    #[test]
+    fn sign_in_hardening_is_documented() {
+        let d = doc();
+        let login = operation(&d, "/api/v1/auth/login", "post");
+        assert!(login.pointer("/responses/429/headers/Retry-After").is_some());
+        assert!(component(&d, "LoginRequest")["properties"].get("totp_code").is_some());
+        for (path, method) in [
+            ("/api/v1/auth/logout-everywhere", "post"),
+            ("/api/v1/users/{id}/revoke-sessions", "post"),
+            ("/api/v1/auth/password", "post"),
+            ("/api/v1/auth/2fa", "get"),
+            ("/api/v1/auth/2fa/setup", "post"),
+            ("/api/v1/auth/2fa/enable", "post"),
+            ("/api/v1/auth/2fa/disable", "post"),
+        ] {
+            operation(&d, path, method);
+        }
+        let everywhere = operation(&d, "/api/v1/auth/logout-everywhere", "post");
+        assert_eq!(everywhere.pointer("/requestBody/required"), Some(&json!(false)));
     }
 
     #[test]

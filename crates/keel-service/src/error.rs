@@ -12,6 +12,9 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The actor may not set these fields (field-level security, protected fields).
+    #[error("forbidden fields: {0}")]
+    ForbiddenFields(FieldErrors),
     #[error("invalid input: {0}")]
     Invalid(FieldErrors),
     /// The request clashes with the current state (has deals, duplicate, in trash…).
@@ -21,6 +24,12 @@ pub enum ServiceError {
     PreconditionFailed { expected: i64, current: i64 },
     #[error("the database is busy; retry shortly")]
     Busy,
+    /// Too many failed sign-ins for this account or address: locked for `retry_after` seconds.
+    #[error("too many failed sign-in attempts; retry in {retry_after} s")]
+    TooManyAttempts { retry_after: u64 },
+    /// The password was right but the account has two-factor authentication: send a code.
+    #[error("a two-factor code is required")]
+    TwoFactorRequired,
     #[error("internal error: {0}")]
     Internal(String),
 }

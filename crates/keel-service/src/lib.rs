@@ -2,6 +2,7 @@
 //! validates, writes the row and appends to the change log before committing. REST
 //! today, GraphQL, sync, imports, workflows and the assistant later all call these.
 
+pub mod audit;
 pub mod auth;
 mod diff;
 pub mod error;
@@ -49,11 +50,20 @@ pub struct ServiceConfig {
     pub default_region: &'static str,
     /// How long a login session lasts.
     pub session_ttl: time::Duration,
+    /// A session unused for this long ends (sign-in hardening).
+    pub session_idle_timeout: time::Duration,
+    /// Failed sign-in limits and lockouts, per account and per client address.
+    pub login_limits: auth::lockout::LoginLimits,
 }
 
 impl Default for ServiceConfig {
     fn default() -> Self {
-        Self { default_region: "US", session_ttl: time::Duration::days(30) }
+        Self {
+            default_region: "US",
+            session_ttl: time::Duration::days(30),
+            session_idle_timeout: time::Duration::days(7),
+            login_limits: auth::lockout::LoginLimits::default(),
+        }
     }
 }
 

@@ -3,13 +3,16 @@
 //! differences (value encoding, full-text search, write locking) live in `db.rs` and
 //! `search.rs`. Nothing above this crate sees SQL.
 
+pub mod audit;
 pub mod auth;
 pub mod changes;
 pub mod db;
 pub mod error;
 pub mod idempotency;
+pub mod login_security;
 pub mod records;
 mod search;
+pub mod shares;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

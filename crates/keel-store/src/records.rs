@@ -2,13 +2,13 @@
 //! update, get, list (filters, search, keyset pagination, counts), trash and purge for
 //! every entity, built-in or custom.
 
-use keel_domain::policy::RowScope;
+use keel_domain::policy::{Restriction, RowScope};
 use keel_domain::query::{Cursor, Filter, ListQuery, Op, Operand, encode_cursor};
 use keel_domain::schema::{EntityDef, FieldType};
 use keel_domain::value::{Record, Value};
 use sea_query::{
-    Alias, Asterisk, BinOper, Cond, Condition, Expr, Func, LikeExpr, NullOrdering, Order, Query, SelectStatement,
-    SimpleExpr,
+    Alias, Asterisk, BinOper, CaseStatement, Cond, Condition, Expr, Func, LikeExpr, NullOrdering, Order, Query,
+    SelectStatement, SimpleExpr,
 };
 use uuid::Uuid;
 
@@ -184,11 +184,52 @@ pub struct Page {
     pub total: Option<i64>,
 }
 
-fn scope_condition(tx: &Tx, _entity: &EntityDef, scope: &RowScope) -> Condition {
+fn scope_condition(tx: &Tx, entity: &EntityDef, scope: &RowScope) -> Condition {
     match scope {
         RowScope::All => Cond::all(),
-        RowScope::OwnedBy(user) => Cond::all().add(Expr::col(col("owner_id")).eq(id_value(tx, *user))),
+        RowScope::Restricted(r) => restriction_condition(tx, &entity.name, r),
     }
+}
+
+/// Rows the restriction lets through: owned by the user (or a teammate), shared with the
+/// user or their team, or hanging off a visible parent. Subqueries use the owner, share
+/// and reference indexes, so the page and its count stay in SQL.
+fn restriction_condition(tx: &Tx, table_name: &str, r: &Restriction) -> Condition {
+    let user = id_value(tx, r.user);
+    let mut any = Cond::any();
+    for field in &r.owner_fields {
+        any = any.add(Expr::col(col(field)).eq(user.clone()));
+        if let Some(team) = r.team {
+            let mut members = Query::select();
+            members.from(col("users")).column(col("id")).and_where(Expr::col(col("team_id")).eq(id_value(tx, team)));
+            any = any.add(Expr::col(col(field)).in_subquery(members));
+        }
+    }
+    if r.shares {
+        let mut grantee = Cond::any().add(Expr::col(col("user_id")).eq(user.clone()));
+        if let Some(team) = r.team {
+            grantee = grantee.add(Expr::col(col("team_id")).eq(id_value(tx, team)));
+        }
+        let mut shared = Query::select();
+        shared
+            .from(col("record_shares"))
+            .column(col("record_id"))
+            .and_where(Expr::col(col("entity")).eq(table_name))
+            .cond_where(grantee);
+        any = any.add(Expr::col(col("id")).in_subquery(shared));
+    }
+    for (field, parent) in &r.parents {
+        let parent_restriction = Restriction {
+            owner_fields: vec!["owner_id"],
+            shares: keel_domain::policy::shareable(parent),
+            parents: Vec::new(),
+            ..r.clone()
+        };
+        let mut visible = Query::select();
+        visible.from(col(parent)).column(col("id")).cond_where(restriction_condition(tx, parent, &parent_restriction));
+        any = any.add(Expr::col(col(field)).in_subquery(visible));
+    }
+    any
 }
 
 fn escape_like(s: &str) -> String {
@@ -379,4 +420,94 @@ mod tests {
         assert_eq!(glob_contains("*?[]%_"), "*[*][?][[][]]%_*");
         assert_eq!(glob_contains("ß"), "*ß*", "no one-character upper case");
     }
+}
+
+/// How a summed field is summed for this reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SumRule {
+    /// Over every matching row.
+    All,
+    /// Only over rows owned by this user (the field is hidden elsewhere).
+    OwnedBy(Uuid),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The group's value of the `group_by` field (`Value::Null` for the no-value group,
+    /// or for the single group when there is no `group_by`).
+    pub key: Value,
+    pub count: i64,
+    /// Per summed field: the sum (0 when no row contributes).
+    pub sums: Vec<(String, i64)>,
+    /// `sum(amount × probability) / 100` where the entity has both (deals' weighted value).
+    pub weighted: Option<i64>,
+}
+
+/// Counts and sums over the rows a list query would return (same scope, filters and
+/// search), optionally grouped by one field — computed in SQL, never by loading rows.
+pub async fn aggregate(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    query: &ListQuery,
+    scope: &RowScope,
+    extra: &[Filter],
+    group_by: Option<&str>,
+    sums: &[(String, SumRule)],
+) -> Result<Vec<Group>> {
+    let Some(cond) = where_clause(tx, entity, query, scope, extra)? else {
+        return Ok(Vec::new());
+    };
+    let summed = |field: &str, rule: &SumRule| -> SimpleExpr {
+        let value: SimpleExpr = match rule {
+            SumRule::All => Expr::col(col(field)).into(),
+            SumRule::OwnedBy(user) => CaseStatement::new()
+                .case(Expr::col(col("owner_id")).eq(id_value(tx, *user)), Expr::col(col(field)))
+                .finally(Expr::val(sea_query::Value::BigInt(None)))
+                .into(),
+        };
+        // SUM(bigint) is numeric on PostgreSQL; cast back so both backends return i64.
+        Func::cast_as(Func::coalesce([Func::sum(value).into(), Expr::val(0i64).into()]), col("BIGINT")).into()
+    };
+    let mut q = Query::select();
+    q.from(table(entity)).expr_as(Func::count(Expr::col(Asterisk)), col("n")).cond_where(cond);
+    for (i, (field, rule)) in sums.iter().enumerate() {
+        q.expr_as(summed(field, rule), col(&format!("s{i}")));
+    }
+    let weighted_rule = sums.iter().find(|(f, _)| f == "amount").map(|(_, r)| r.clone());
+    let has_weight = entity.field("probability").is_some() && weighted_rule.is_some();
+    if let (true, Some(rule)) = (has_weight, weighted_rule) {
+        let product: SimpleExpr = Expr::col(col("amount")).mul(Expr::col(col("probability")));
+        let value: SimpleExpr = match rule {
+            SumRule::All => product,
+            SumRule::OwnedBy(user) => CaseStatement::new()
+                .case(Expr::col(col("owner_id")).eq(id_value(tx, user)), product)
+                .finally(Expr::val(sea_query::Value::BigInt(None)))
+                .into(),
+        };
+        let sum: SimpleExpr =
+            Func::cast_as(Func::coalesce([Func::sum(value).into(), Expr::val(0i64).into()]), col("BIGINT")).into();
+        q.expr_as(sum, col("w"));
+    }
+    let group_field = match group_by {
+        Some(g) => Some(entity.field(g).ok_or_else(|| StoreError::Corrupt(format!("unknown group field {g}")))?),
+        None => None,
+    };
+    if let Some(f) = group_field {
+        q.expr_as(Expr::col(col(&f.name)), col("k")).group_by_col(col(&f.name)).order_by(col("k"), Order::Asc);
+    }
+    let rows = tx.fetch_all(&q).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let key = match group_field {
+            Some(f) => r.value("k", f.ty)?,
+            None => Value::Null,
+        };
+        let mut values = Vec::with_capacity(sums.len());
+        for (i, (field, _)) in sums.iter().enumerate() {
+            values.push((field.clone(), r.i64(&format!("s{i}"))?));
+        }
+        let weighted = if has_weight { Some(r.i64("w")? / 100) } else { None };
+        out.push(Group { key, count: r.i64("n")?, sums: values, weighted });
+    }
+    Ok(out)
 }

@@ -3,7 +3,12 @@
 //! PostgreSQL database, dropped afterwards — and `Client` drives it over HTTP.
 //! `both_backends!` turns one test body into a SQLite test and a PostgreSQL test.
 
+mod clock;
+
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use clock::TestClock;
 
 use keel_api::AppState;
 use keel_domain::policy::Role;
@@ -103,6 +108,8 @@ pub struct TestApp {
     pub base: String,
     pub backend: Backend,
     pub service: Service,
+    /// The service's clock: `app.clock.advance(…)` moves time for the server.
+    pub clock: Arc<TestClock>,
     /// A client signed in as an admin.
     pub admin: Client,
     db: Option<TestDb>,
@@ -113,7 +120,11 @@ pub struct TestApp {
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
         let (url, db) = TestDb::create(backend).await;
-        let service = Service::connect(&url, ServiceConfig::default()).await.expect("open test database");
+        let clock = Arc::new(TestClock::default());
+        let pool = keel_store::Db::connect(&url).await.expect("open test database");
+        pool.migrate().await.expect("migrate test database");
+        let service =
+            Service::new(pool, keel_domain::schema::builtin_schema(), clock.clone(), ServiceConfig::default());
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
@@ -129,6 +140,7 @@ impl TestApp {
             base: base.clone(),
             backend,
             service,
+            clock,
             admin: Client::anonymous(&base),
             db: Some(db),
             shutdown: Some(tx),
@@ -157,6 +169,32 @@ impl TestApp {
         let mut client = Client::anonymous(&self.base);
         client.token = Some(token.secret);
         (Value::Object(user), client)
+    }
+
+    /// A new team; returns its id.
+    pub async fn team(&self, name: &str) -> String {
+        let team =
+            self.admin.create("teams", json!({ "name": format!("{name} {}", uuid::Uuid::now_v7().simple()) })).await;
+        team["id"].as_str().expect("team id").to_string()
+    }
+
+    /// A new user with `role` in team `team_id`, and a client signed in as them.
+    pub async fn member(&self, role: Role, team_id: &str) -> (Value, Client) {
+        let (user, client) = self.user(role).await;
+        let id = user["id"].as_str().expect("user id");
+        let res = self.admin.patch(&format!("/api/v1/users/{id}"), json!({ "team_id": team_id })).await;
+        assert_eq!(res.status, StatusCode::OK, "join team: {}", res.text);
+        (res.body, client)
+    }
+
+    /// A team the admin belongs to, so its managers and reps see what the admin creates.
+    pub async fn admin_team(&self) -> String {
+        let team = self.team("Admins").await;
+        let me = self.admin.get("/api/v1/auth/me").await;
+        let id = me.body["id"].as_str().expect("admin id").to_string();
+        let res = self.admin.patch(&format!("/api/v1/users/{id}"), json!({ "team_id": team })).await;
+        assert_eq!(res.status, StatusCode::OK, "admin joins team: {}", res.text);
+        team
     }
 
     pub fn anonymous(&self) -> Client {

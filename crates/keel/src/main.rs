@@ -30,6 +30,8 @@ enum Command {
     Seed(commands::seed::SeedArgs),
     /// Manage users.
     User(UserArgs),
+    /// Verify, query or purge the audit log.
+    Audit(commands::audit::AuditArgs),
     /// Print the version.
     Version,
 }
@@ -68,6 +70,7 @@ async fn main() -> std::process::ExitCode {
         Command::User(UserArgs { command: UserCommand::Create(args) }) => {
             commands::user::create(&cli.database_url, args).await
         }
+        Command::Audit(args) => commands::audit::run(&cli.database_url, args).await,
         Command::Version => {
             println!("keel {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -31,6 +31,12 @@ pub fn router() -> Router<AppState> {
 struct LoginRequest {
     email: String,
     password: String,
+    /// For accounts with two-factor authentication: the current code from the app…
+    #[serde(default)]
+    totp_code: Option<String>,
+    /// …or one of the one-time recovery codes.
+    #[serde(default)]
+    recovery_code: Option<String>,
 }
 
 fn secure(state: &AppState, headers: &HeaderMap) -> bool {
@@ -47,14 +53,17 @@ async fn login(
     let req: LoginRequest = typed(body)?;
     let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok());
     let ip = addr.ip().to_string();
-    let login = state.service.login(&req.email, &req.password, Some(&ip), ua).await.map_err(|e| match e {
-        keel_service::ServiceError::Unauthenticated => ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid_credentials",
-            "Email or password is wrong, or the account is disabled",
-        ),
-        other => other.into(),
-    })?;
+    let factor = keel_service::auth::SecondFactor::from_parts(req.totp_code, req.recovery_code)
+        .map_err(keel_service::ServiceError::from)?;
+    let login =
+        state.service.login(&req.email, &req.password, factor.as_ref(), Some(&ip), ua).await.map_err(|e| match e {
+            keel_service::ServiceError::Unauthenticated => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "Email or password is wrong, or the account is disabled",
+            ),
+            other => other.into(),
+        })?;
     let max_age = login.expires_at - time::OffsetDateTime::now_utc();
     let cookie = Cookie::build((SESSION_COOKIE, login.session_token))
         .http_only(true)
@@ -66,9 +75,15 @@ async fn login(
     Ok((jar.add(cookie), Json(json!({ "user": login.user }))))
 }
 
-async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<impl IntoResponse, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, ApiError> {
     if let Some(c) = jar.get(SESSION_COOKIE) {
-        state.service.logout(c.value()).await?;
+        crate::csrf::check(&parts)?;
+        let (origin, request_id) = (crate::context::origin(&parts), crate::context::request_id(&parts));
+        state.service.logout(c.value(), &origin, request_id.as_deref()).await?;
     }
     let removal = Cookie::build((SESSION_COOKIE, "")).path("/").build();
     Ok((jar.remove(removal), StatusCode::NO_CONTENT))

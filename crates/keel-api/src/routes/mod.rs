@@ -1,6 +1,8 @@
 //! One router per area, merged here.
 
+mod audit;
 mod auth;
+mod login_security;
 mod meta;
 mod records;
 
@@ -12,7 +14,9 @@ use crate::error::ApiError;
 pub fn router(_state: AppState) -> Router<AppState> {
     Router::new()
         .merge(meta::router())
+        .merge(audit::router())
         .merge(auth::router())
+        .merge(login_security::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

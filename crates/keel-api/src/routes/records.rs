@@ -6,9 +6,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use keel_domain::policy::SharePermission;
 use keel_domain::query::{ListQuery, parse_list_query};
-use keel_service::Page;
 use keel_service::records::{Created, IdempotencyKey};
+use keel_service::records::{Grantee, PageView};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -21,11 +22,14 @@ use crate::extract::{JsonObject, etag, idempotency_key, if_match, parse_id, quer
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/{entity}", get(list).post(create))
+        .route("/api/v1/{entity}/aggregate", get(aggregate))
         .route("/api/v1/{entity}/bulk/delete", post(bulk_delete))
         .route("/api/v1/{entity}/bulk/owner", post(bulk_owner))
         .route("/api/v1/{entity}/{id}", get(read).patch(update).delete(remove))
         .route("/api/v1/{entity}/{id}/restore", post(restore))
         .route("/api/v1/{entity}/{id}/purge", post(purge))
+        .route("/api/v1/{entity}/{id}/shares", get(list_shares).post(share))
+        .route("/api/v1/{entity}/{id}/shares/{share_id}", axum::routing::delete(unshare))
         .route("/api/v1/{entity}/{id}/{related}", get(related))
 }
 
@@ -37,8 +41,8 @@ fn list_query(entity: &keel_domain::EntityDef, raw: Option<&str>) -> Result<List
     parse_list_query(entity, &query_pairs(raw)).map_err(ApiError::invalid_query)
 }
 
-fn page_json(entity: &keel_domain::EntityDef, page: Page) -> Value {
-    let data: Vec<Value> = page.records.iter().map(|r| Value::Object(entity.public_json(r))).collect();
+fn page_json(page: PageView) -> Value {
+    let data: Vec<Value> = page.data.into_iter().map(Value::Object).collect();
     let mut body = json!({ "data": data, "next_cursor": page.next_cursor });
     if let (Some(total), Some(map)) = (page.total, body.as_object_mut()) {
         map.insert("total".into(), total.into());
@@ -65,7 +69,7 @@ async fn list(
     let e = entity(&state, &name)?;
     let query = list_query(e, raw.as_deref())?;
     let page = state.service.list(&ctx, &name, &query).await?;
-    Ok(Json(page_json(e, page)))
+    Ok(Json(page_json(page)))
 }
 
 async fn related(
@@ -78,7 +82,7 @@ async fn related(
     let c = entity(&state, &child)?;
     let query = list_query(c, raw.as_deref())?;
     let page = state.service.related(&ctx, &name, parse_id(&id)?, &child, &query).await?;
-    Ok(Json(page_json(c, page)))
+    Ok(Json(page_json(page)))
 }
 
 async fn create(
@@ -113,9 +117,9 @@ async fn read(
     RequestCtx(ctx): RequestCtx,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let e = entity(&state, &name)?;
+    entity(&state, &name)?;
     let record = state.service.get(&ctx, &name, parse_id(&id)?).await?;
-    Ok(record_response(StatusCode::OK, e.public_json(&record)))
+    Ok(record_response(StatusCode::OK, record))
 }
 
 async fn update(
@@ -168,9 +172,9 @@ async fn restore(
     RequestCtx(ctx): RequestCtx,
     Path((name, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
-    let e = entity(&state, &name)?;
+    entity(&state, &name)?;
     let record = state.service.restore(&ctx, &name, parse_id(&id)?).await?;
-    Ok(record_response(StatusCode::OK, e.public_json(&record)))
+    Ok(record_response(StatusCode::OK, record))
 }
 
 async fn purge(
@@ -220,4 +224,74 @@ async fn bulk_owner(
     let req: BulkOwner = typed(body)?;
     let n = state.service.bulk_change_owner(&ctx, &name, &req.ids, req.owner_id).await?;
     Ok(Json(json!({ "updated": n })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShareRequest {
+    user_id: Option<Uuid>,
+    team_id: Option<Uuid>,
+    permission: String,
+}
+
+async fn share(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path((name, id)): Path<(String, String)>,
+    JsonObject(body): JsonObject,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    entity(&state, &name)?;
+    let req: ShareRequest = typed(body)?;
+    let mut errors = keel_domain::FieldErrors::new();
+    let grantee = match (req.user_id, req.team_id) {
+        (Some(u), None) => Some(Grantee::User(u)),
+        (None, Some(t)) => Some(Grantee::Team(t)),
+        _ => {
+            errors.push("user_id", "one_grantee", "Give exactly one of user_id or team_id");
+            None
+        }
+    };
+    let permission = SharePermission::parse(&req.permission);
+    if permission.is_none() {
+        errors.push("permission", "invalid_option", "permission must be view or edit");
+    }
+    let (Some(grantee), Some(permission)) = (grantee, permission) else {
+        return Err(keel_service::ServiceError::Invalid(errors).into());
+    };
+    let created = state.service.share(&ctx, &name, parse_id(&id)?, grantee, permission).await?;
+    Ok((StatusCode::CREATED, Json(json!(created))))
+}
+
+async fn list_shares(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    entity(&state, &name)?;
+    let shares = state.service.shares(&ctx, &name, parse_id(&id)?).await?;
+    Ok(Json(json!({ "data": shares })))
+}
+
+async fn unshare(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path((name, id, share_id)): Path<(String, String, String)>,
+) -> Result<StatusCode, ApiError> {
+    entity(&state, &name)?;
+    state.service.unshare(&ctx, &name, parse_id(&id)?, parse_id(&share_id)?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/{entity}/aggregate?group_by=stage&…filters`: counts and money sums.
+async fn aggregate(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    Path(name): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let e = entity(&state, &name)?;
+    let mut pairs = query_pairs(raw.as_deref());
+    let group_by = pairs.iter().position(|(k, _)| k == "group_by").map(|i| pairs.remove(i).1);
+    let query = parse_list_query(e, &pairs).map_err(ApiError::invalid_query)?;
+    Ok(Json(state.service.aggregate(&ctx, &name, &query, group_by.as_deref()).await?))
 }

@@ -2,7 +2,15 @@
 //! Actor every request runs as. Secrets are random 256-bit values; only their SHA-256
 //! hashes are stored, so a database leak does not leak live credentials.
 
+mod account;
+pub mod lockout;
 pub mod password;
+mod sessions;
+pub mod totp;
+
+pub use sessions::Revoked;
+pub(crate) use sessions::after_user_update;
+pub use totp::{SecondFactor, TotpSetup, TwoFactorStatus};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -74,17 +82,27 @@ impl Service {
         &self,
         email: &str,
         password: &str,
+        second_factor: Option<&SecondFactor>,
         ip: Option<&str>,
         user_agent: Option<&str>,
     ) -> Result<Login, ServiceError> {
         let email = email.trim().to_lowercase();
-        let user = self.user_by("email", Value::Text(email)).await?;
+        // Counted before the password is checked; refused with 429 while locked out.
+        let started = self.begin_login_attempt(&email, ip).await;
+        let attempt = self.audit_login_step(started, &email, None, "locked_out", ip, user_agent).await?;
+        let user = self.user_by("email", Value::Text(email.clone())).await?;
         let stored = user.as_ref().and_then(|u| u.text("password_hash")).unwrap_or(dummy_hash()).to_string();
         let ok = password::verify(password, &stored);
         let actor = user.as_ref().and_then(actor_of);
+        if !ok || actor.is_none() {
+            let (user_id, reason) = crate::audit::login_failure(user.as_ref(), ok);
+            self.audit_login_failed(&email, user_id, reason, ip, user_agent).await?;
+        }
         let (Some(user), Some(actor), true) = (user, actor, ok) else {
             return Err(ServiceError::Unauthenticated);
         };
+        let second = self.second_factor_for_login(&attempt, actor.user_id, second_factor).await;
+        self.audit_login_step(second, &email, Some(actor.user_id), "wrong_second_factor", ip, user_agent).await?;
         let secret = new_secret();
         let now = self.clock.now();
         let expires_at = now + self.config.session_ttl;
@@ -102,14 +120,29 @@ impl Service {
         )
         .await?;
         store::delete_expired_sessions(&mut tx, now).await?;
+        self.prune_idle_sessions(&mut tx).await?;
+        self.login_attempt_succeeded(&mut tx, &attempt).await?;
+        crate::audit::login_succeeded(&mut tx, actor.user_id, now, ip, user_agent).await?;
         tx.commit().await?;
         let users = self.entity("users")?;
         Ok(Login { session_token: secret, user: users.public_json(&user), expires_at })
     }
 
-    pub async fn logout(&self, session_token: &str) -> Result<(), ServiceError> {
+    /// End a session. `origin` and `request_id` go into the audit entry.
+    pub async fn logout(
+        &self,
+        session_token: &str,
+        origin: &crate::Origin,
+        request_id: Option<&str>,
+    ) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        let hash = secret_hash(session_token);
         let mut tx = self.db.write().await?;
-        store::delete_session(&mut tx, &secret_hash(session_token)).await?;
+        let user_id = store::session_user(&mut tx, &hash, now).await?;
+        store::delete_session(&mut tx, &hash).await?;
+        if let Some(user_id) = user_id {
+            crate::audit::logged_out(&mut tx, user_id, now, origin, request_id).await?;
+        }
         tx.commit().await?;
         Ok(())
     }
@@ -122,10 +155,8 @@ impl Service {
     }
 
     pub async fn authenticate_session(&self, session_token: &str) -> Result<Actor, ServiceError> {
-        let user_id = {
-            let mut tx = self.db.read().await?;
-            store::session_user(&mut tx, &secret_hash(session_token), self.clock.now()).await?
-        };
+        // Live: neither expired nor idle past the idle timeout (see `sessions.rs`).
+        let user_id = self.live_session_user(session_token).await?;
         self.actor_for(user_id.ok_or(ServiceError::Unauthenticated)?).await
     }
 
@@ -141,9 +172,7 @@ impl Service {
     }
 
     pub async fn me(&self, ctx: &Ctx) -> Result<Map<String, Json>, ServiceError> {
-        let users = self.entity("users")?;
-        let user = self.get(ctx, "users", ctx.actor.user_id).await?;
-        Ok(users.public_json(&user))
+        self.get(ctx, "users", ctx.actor.user_id).await
     }
 
     pub async fn create_token(&self, ctx: &Ctx, name: &str) -> Result<NewToken, ServiceError> {

@@ -5,7 +5,7 @@ use keel_store::changes::ChangeOp;
 use keel_store::records;
 use uuid::Uuid;
 
-use super::{is_trashed, load, save};
+use super::{access, is_trashed, load, save};
 use crate::{Ctx, Service, ServiceError};
 
 pub const MAX_BULK: usize = 1000;
@@ -69,7 +69,7 @@ impl Service {
         if !entity.owned {
             return Err(ServiceError::NotFound);
         }
-        policy::can_assign_owner(&ctx.actor, owner_id)?;
+        policy::can_assign_owner(&ctx.actor, entity, owner_id).map_err(ServiceError::ForbiddenFields)?;
         let users = self.entity("users")?;
         let mut tx = self.db.write().await?;
         if !records::exists_live(&mut tx, users, owner_id).await? {
@@ -85,7 +85,8 @@ impl Service {
             if is_trashed(&before) {
                 return Err(at_record(*id, ServiceError::NotFound));
             }
-            policy::can_modify(&ctx.actor, entity, &before, Action::ChangeOwner)
+            let record_access = access(&mut tx, ctx, entity, &before).await?;
+            policy::can_modify(&ctx.actor, entity, &record_access, Action::ChangeOwner)
                 .map_err(|e| at_record(*id, e.into()))?;
             if before.owner_id() == Some(owner_id) {
                 continue;

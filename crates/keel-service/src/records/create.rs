@@ -75,7 +75,9 @@ impl Service {
         record.set("deleted_at", Value::Null);
         if entity.owned {
             match record.owner_id() {
-                Some(owner) => policy::can_assign_owner(&ctx.actor, owner)?,
+                Some(owner) => {
+                    policy::can_assign_owner(&ctx.actor, entity, owner).map_err(ServiceError::ForbiddenFields)?
+                }
                 None => record.set("owner_id", Value::Uuid(ctx.actor.user_id)),
             }
         }
@@ -96,7 +98,7 @@ impl Service {
         records::insert(&mut tx, entity, &record).await?;
         log(&mut tx, ctx, entity, ChangeOp::Create, wc.now, None, Some(&record)).await?;
 
-        let body = entity.public_json(&record);
+        let body = super::present(ctx, entity, &record);
         if let Some(IdempotencyKey(k)) = &key {
             let stored =
                 StoredResponse { request_hash: hash, status: 201, body: Json::Object(body.clone()).to_string() };

@@ -34,6 +34,8 @@ impl Service {
                 .collect();
             changes::append_many(&mut tx, &log).await?;
         }
+        // One audit entry for the whole batch, not one per record: see `records_loaded`.
+        crate::audit::records_loaded(&mut tx, entity, batch, now).await?;
         tx.commit().await?;
         Ok(())
     }

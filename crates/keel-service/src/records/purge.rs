@@ -18,7 +18,8 @@ impl Service {
         let entity = self.entity(entity_name)?;
         let mut tx = self.db.write().await?;
         let record = super::load(&mut tx, ctx, entity, id).await?;
-        policy::can_modify(&ctx.actor, entity, &record, Action::Purge)?;
+        let record_access = super::access(&mut tx, ctx, entity, &record).await?;
+        policy::can_modify(&ctx.actor, entity, &record_access, Action::Purge)?;
         let now = self.clock.now();
         self.purge_one(&mut tx, ctx, entity, record, now, 0).await?;
         tx.commit().await?;
@@ -75,6 +76,7 @@ impl Service {
         // Re-read: a SET NULL above may have touched this very row (self-references).
         let current = records::get(tx, entity, id, &RowScope::All).await?.unwrap_or(record);
         records::purge(tx, entity, id).await?;
+        keel_store::shares::delete_for_record(tx, &entity.name, id).await?;
         log(tx, ctx, entity, ChangeOp::Purge, now, Some(&current), None).await
     }
 }

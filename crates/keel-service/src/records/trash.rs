@@ -6,7 +6,7 @@ use keel_store::{Tx, records};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{is_trashed, load, save};
+use super::{access, is_trashed, load, save};
 use crate::{Ctx, Service, ServiceError, refs};
 
 impl Service {
@@ -34,7 +34,8 @@ impl Service {
         if is_trashed(&before) {
             return Err(ServiceError::NotFound);
         }
-        policy::can_modify(&ctx.actor, entity, &before, Action::Delete)?;
+        let record_access = access(tx, ctx, entity, &before).await?;
+        policy::can_modify(&ctx.actor, entity, &record_access, Action::Delete)?;
         if entity.name == "companies" {
             let deals = self.entity("deals")?;
             let deal_ids = records::referencing_ids(tx, deals, "company_id", id, true).await?;
@@ -51,8 +52,12 @@ impl Service {
                 });
             }
             for deal_id in deal_ids {
-                let deal = load(tx, ctx, deals, deal_id).await?;
-                policy::can_modify(&ctx.actor, deals, &deal, Action::Delete)?;
+                // A deal the actor cannot see still blocks: trashing the company would hide it.
+                let deal = load(tx, ctx, deals, deal_id)
+                    .await
+                    .map_err(|_| ServiceError::Forbidden("this company has deals you may not delete".into()))?;
+                let deal_access = access(tx, ctx, deals, &deal).await?;
+                policy::can_modify(&ctx.actor, deals, &deal_access, Action::Delete)?;
                 let mut after = deal.clone();
                 after.set("deleted_at", Value::Timestamp(now));
                 save(tx, ctx, deals, ChangeOp::Delete, &deal, after, now).await?;
@@ -66,7 +71,12 @@ impl Service {
 
     /// Bring a record back from the trash. Deals trashed together with a company (same
     /// moment) come back with it.
-    pub async fn restore(&self, ctx: &Ctx, entity_name: &str, id: Uuid) -> Result<Record, ServiceError> {
+    pub async fn restore(
+        &self,
+        ctx: &Ctx,
+        entity_name: &str,
+        id: Uuid,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, ServiceError> {
         let entity = self.entity(entity_name)?;
         let mut tx = self.db.write().await?;
         let before = load(&mut tx, ctx, entity, id).await?;
@@ -76,7 +86,8 @@ impl Service {
                 format!("this {} is not in the trash", entity.singular),
             ));
         }
-        policy::can_modify(&ctx.actor, entity, &before, Action::Restore)?;
+        let record_access = access(&mut tx, ctx, entity, &before).await?;
+        policy::can_modify(&ctx.actor, entity, &record_access, Action::Restore)?;
         let now = self.clock.now();
         let trashed_at = before.get("deleted_at").clone();
         let restored = self.restore_one(&mut tx, ctx, entity, before, now).await?;
@@ -90,7 +101,7 @@ impl Service {
             }
         }
         tx.commit().await?;
-        Ok(restored)
+        Ok(super::present(ctx, entity, &restored))
     }
 
     async fn restore_one(

@@ -7,8 +7,8 @@ use keel_store::changes::ChangeOp;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
-use super::{is_trashed, load, save};
-use crate::{Ctx, Service, ServiceError, auth::password, refs};
+use super::{access, is_trashed, load, present, save};
+use crate::{Ctx, Service, ServiceError, refs};
 
 impl Service {
     /// Partial update. `if_match` is the version the caller last saw (412 when stale).
@@ -21,10 +21,11 @@ impl Service {
         if_match: Option<i64>,
     ) -> Result<Map<String, Json>, ServiceError> {
         let entity = self.entity(entity_name)?;
-        let password_hash = password::take_from_input(entity, &mut input, false)?;
+        let password_hash = self.take_password_for_update(ctx, entity, &mut input, id).await?;
         let mut tx = self.db.write().await?;
         let before = load(&mut tx, ctx, entity, id).await?;
-        policy::can_modify(&ctx.actor, entity, &before, Action::Update)?;
+        let record_access = access(&mut tx, ctx, entity, &before).await?;
+        policy::can_modify(&ctx.actor, entity, &record_access, Action::Update)?;
         if let Some(expected) = if_match
             && expected != before.version()
         {
@@ -44,9 +45,11 @@ impl Service {
             after.set("password_hash", Value::Text(h));
         }
         if entity.owned && after.owner_id() != before.owner_id() {
-            policy::can_modify(&ctx.actor, entity, &before, Action::ChangeOwner)?;
+            policy::can_modify(&ctx.actor, entity, &record_access, Action::ChangeOwner).map_err(|d| {
+                ServiceError::ForbiddenFields(keel_domain::FieldErrors::single("owner_id", "forbidden", d.0))
+            })?;
             match after.owner_id() {
-                Some(owner) => policy::can_assign_owner(&ctx.actor, owner)?,
+                Some(_) => {}
                 None => {
                     return Err(keel_domain::FieldErrors::single(
                         "owner_id",
@@ -64,11 +67,49 @@ impl Service {
             .map(|f| f.name.clone())
             .collect();
         if changed.is_empty() {
-            return Ok(entity.public_json(&before));
+            return Ok(present(ctx, entity, &before));
         }
+        policy::check_field_writes(&ctx.actor, entity, &record_access, changed.iter().map(String::as_str))
+            .map_err(ServiceError::ForbiddenFields)?;
         refs::check(&mut tx, &self.schema, entity, &after, &changed, Some(id)).await?;
         let saved = save(&mut tx, ctx, entity, ChangeOp::Update, &before, after, wc.now).await?;
+        crate::auth::after_user_update(&mut tx, entity, &before, &saved).await?;
+        permission_changed(&mut tx, ctx, entity, &before, &saved, wc.now).await?;
         tx.commit().await?;
-        Ok(entity.public_json(&saved))
+        Ok(present(ctx, entity, &saved))
     }
+}
+
+/// A user's role, team or active flag decides what they may do: record the change as
+/// `permission.changed` too, so it stands out in the audit log.
+async fn permission_changed(
+    tx: &mut keel_store::Tx,
+    ctx: &Ctx,
+    entity: &keel_domain::EntityDef,
+    before: &keel_domain::Record,
+    after: &keel_domain::Record,
+    now: time::OffsetDateTime,
+) -> Result<(), ServiceError> {
+    if entity.name != "users" {
+        return Ok(());
+    }
+    let mut diff = serde_json::Map::new();
+    for field in ["role", "team_id", "is_active"] {
+        if before.get(field) != after.get(field) {
+            diff.insert(
+                field.into(),
+                serde_json::json!({ "from": before.get(field).to_json(), "to": after.get(field).to_json() }),
+            );
+        }
+    }
+    if diff.is_empty() {
+        return Ok(());
+    }
+    let event = crate::audit::Event {
+        action: crate::audit::AuditAction::PermissionChanged,
+        entity: Some("users"),
+        record_id: after.id(),
+        details: serde_json::json!({ "kind": "user", "diff": diff }),
+    };
+    crate::audit::append(tx, crate::audit::Source::of(ctx), now, vec![event]).await
 }

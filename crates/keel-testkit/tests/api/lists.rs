@@ -790,8 +790,9 @@ async fn related_lists_return_exactly_the_linked_records(app: &TestApp) {
     assert_eq!(all_ids(c, &format!("/api/v1/companies/{a}/contacts")).await, set(a_contacts[1..].to_vec()));
     assert_eq!(all_ids(c, &format!("/api/v1/companies/{a}/contacts?trashed=true")).await, set([a_contacts[0].clone()]));
 
-    // Other roles see the same related lists.
-    let (_, rep) = app.user(keel_domain::policy::Role::Rep).await;
+    // Teammates see the same related lists (a rep outside the team sees none: see permissions.rs).
+    let team = app.admin_team().await;
+    let (_, rep) = app.member(keel_domain::policy::Role::Rep, &team).await;
     assert_eq!(all_ids(&rep, &format!("/api/v1/companies/{a}/deals")).await, set([a_d1, a_d2]));
 }
 both_backends!(related_lists_return_exactly_the_linked_records);

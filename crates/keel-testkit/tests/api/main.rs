@@ -1,9 +1,12 @@
 //! API tests: the real server over HTTP, each test on SQLite and on PostgreSQL.
 
+mod audit;
 mod auth;
 mod bad_input;
 mod changes;
 mod lists;
+mod login_security;
+mod permissions;
 mod records;
 mod schema_conformance;
 mod trash;

@@ -106,7 +106,8 @@ async fn concurrent_patches_with_the_same_version_let_exactly_one_win(app: &Test
 both_backends!(concurrent_patches_with_the_same_version_let_exactly_one_win);
 
 async fn reps_edit_their_own_records_only(app: &TestApp) {
-    let (_, rep) = app.user(keel_domain::policy::Role::Rep).await;
+    let team = app.admin_team().await;
+    let (_, rep) = app.member(keel_domain::policy::Role::Rep, &team).await;
     let mine = rep.company(json!({})).await;
     let theirs = app.admin.company(json!({})).await;
     let ok =

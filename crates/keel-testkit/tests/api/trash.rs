@@ -268,8 +268,9 @@ both_backends!(restore_is_refused_when_a_unique_value_is_taken);
 
 async fn purge_is_for_admins_and_final(app: &TestApp) {
     let c = &app.admin;
-    let (_, manager) = app.user(Role::Manager).await;
-    let (_, rep) = app.user(Role::Rep).await;
+    let team = app.admin_team().await;
+    let (_, manager) = app.member(Role::Manager, &team).await;
+    let (_, rep) = app.member(Role::Rep, &team).await;
     let co = id_of(&c.company(json!({})).await);
     let keep = id_of(&c.company(json!({})).await);
     assert_eq!(delete(c, &format!("/api/v1/companies/{co}")).await.status, StatusCode::NO_CONTENT);
@@ -439,8 +440,9 @@ both_backends!(bulk_delete_is_all_or_nothing);
 
 async fn bulk_change_owner_is_for_managers(app: &TestApp) {
     let c = &app.admin;
-    let (manager_user, manager) = app.user(Role::Manager).await;
-    let (rep_user, rep) = app.user(Role::Rep).await;
+    let team = app.admin_team().await;
+    let (manager_user, manager) = app.member(Role::Manager, &team).await;
+    let (rep_user, rep) = app.member(Role::Rep, &team).await;
     let rep_id = id_of(&rep_user);
     let manager_id = id_of(&manager_user);
     let admin_id = c.get("/api/v1/auth/me").await.body["id"].as_str().expect("me").to_string();
@@ -513,8 +515,9 @@ both_backends!(bulk_change_owner_is_for_managers);
 
 async fn reps_cannot_delete_but_managers_can(app: &TestApp) {
     let c = &app.admin;
-    let (_, manager) = app.user(Role::Manager).await;
-    let (_, rep) = app.user(Role::Rep).await;
+    let team = app.admin_team().await;
+    let (_, manager) = app.member(Role::Manager, &team).await;
+    let (_, rep) = app.member(Role::Rep, &team).await;
 
     // A rep cannot trash even a record they own.
     let own = rep.company(json!({})).await;

@@ -871,7 +871,8 @@ async fn reps_cannot_give_records_to_someone_else(app: &TestApp) {
     let before = count(app, "companies").await;
     let res = rep_client.post("/api/v1/companies", json!({ "name": unique("Gift"), "owner_id": manager["id"] })).await;
     assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.text);
-    assert_eq!(res.body["code"], "forbidden");
+    assert_eq!(res.body["code"], "forbidden_fields");
+    assert_eq!(res.error_fields(), vec!["owner_id"]);
     assert!(res.header("content-type").is_some_and(|c| c.starts_with("application/problem+json")));
     assert_eq!(count(app, "companies").await, before);
 

@@ -1,5 +1,6 @@
 //! One module per CLI command.
 
+pub mod audit;
 pub mod seed;
 pub mod serve;
 pub mod user;

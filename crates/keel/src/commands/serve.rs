@@ -22,6 +22,8 @@ pub struct ServeArgs {
     /// Mark session cookies Secure (serve behind HTTPS). Also on when a proxy sends X-Forwarded-Proto: https.
     #[arg(long, env = "KEEL_SECURE_COOKIES")]
     secure_cookies: bool,
+    #[command(flatten)]
+    audit_retention: super::audit::RetentionArgs,
 }
 
 async fn shutdown_signal() {
@@ -88,7 +90,12 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         super::redact(database_url)
     ));
     let state = AppState::new(service.clone(), args.secure_cookies);
-    keel_api::serve(listener, state, shutdown_signal()).await.context("server error")?;
+    let retention_job = super::audit::spawn_retention_job(service.clone(), args.audit_retention);
+    let served = keel_api::serve(listener, state, shutdown_signal()).await.context("server error");
+    if let Some(job) = retention_job {
+        job.abort();
+    }
+    served?;
     service.db().close().await;
     Ok(())
 }
