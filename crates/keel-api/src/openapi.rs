@@ -304,6 +304,7 @@ fn entity_paths(schema: &Schema, e: &EntityDef, paths: &mut Map<String, Value>) 
         add(paths, &format!("{item}/purge"), "post", purge_operation(schema, e));
     }
     add(paths, &format!("{base}/bulk/delete"), "post", bulk_delete_operation(e));
+    add(paths, &format!("{base}/export.csv"), "get", export_operation(e));
     if e.owned {
         add(paths, &format!("{base}/bulk/owner"), "post", bulk_owner_operation(e));
     }
@@ -429,6 +430,50 @@ fn list_operation(e: &EntityDef) -> Value {
         .problem(
             "400",
             "A query parameter is invalid (unknown field or operator, a value of the wrong type, a cursor from another list); `errors` names each one.",
+        )
+        .build()
+}
+
+/// CSV export of a list view (docs/SECURITY.md, "Exports"): the list's filters, `q` and sort.
+fn export_operation(e: &EntityDef) -> Value {
+    let params: Vec<Value> = list_params(e, None)
+        .into_iter()
+        .filter(|p| {
+            let r = p["$ref"].as_str().unwrap_or_default();
+            !["limit", "cursor", "count"].iter().any(|k| r.ends_with(&format!("/{k}")))
+        })
+        .collect();
+    let csv = json!({
+        "description": "RFC 4180 CSV (CRLF line ends). The first line is a watermark comment, `# Exported by <email> \
+            (<user id>) at <RFC 3339 UTC> from /api/v1/<entity>?<query>`; then a header row of the entity's field \
+            names; then one row per record, values as in the JSON API (empty when null or redacted). Text cells \
+            starting with `=`, `+`, `-` or `@` get a leading `'` (formula injection).",
+        "headers": {
+            "Content-Disposition": { "description": "`attachment; filename=\"<entity>-<date>.csv\"`", "schema": { "type": "string" } },
+            "X-Export-Rows": { "description": "How many records the file holds.", "schema": { "type": "integer", "minimum": 0 } },
+        },
+        "content": { "text/csv": { "schema": { "type": "string" } } },
+    });
+    Operation::new(&format!("export{}", pascal(&e.name)), &e.label, &format!("Export {} as CSV", lower(&e.label)))
+        .describe(format!(
+            "Every {} the same list (filters, `q`, `sort`, `trashed`) would show you, as a CSV download, with the \
+             list's row- and field-level security. Managers export their team's records, at most 1,000 per export \
+             and 5 exports in 24 hours (configurable); admins without limits; reps may not export. Every export \
+             is recorded in the audit log (`export.completed`). `limit`, `cursor` and `count` are ignored.",
+            e.singular
+        ))
+        .params(params)
+        .reply_with("200", csv)
+        .problem("400", "A query parameter is invalid, as for the list; `errors` names each one.")
+        .problem("403", "Your role may not export, or may not sort by a field it cannot always read.")
+        .problem("422", "`export_too_large`: more records match than one export may hold (`count`, `limit`); narrow the filter.")
+        .reply_with(
+            "429",
+            json!({
+                "description": "`export_limit_reached`: the per-day export limit is used up (`limit`, `retry_after`).",
+                "headers": { "Retry-After": { "description": "Seconds until another export is allowed.", "schema": { "type": "integer", "minimum": 1 } } },
+                "content": { PROBLEM_JSON: { "schema": schema_ref("Problem") } },
+            }),
         )
         .build()
 }
@@ -2289,5 +2334,20 @@ mod tests {
             assert!(!html.contains(forbidden), "docs page contains {forbidden}");
         }
         assert!(html.contains("credentials: \"include\""));
+    }
+
+    #[test]
+    fn exports_take_the_list_filters_but_not_its_paging() {
+        let d = doc();
+        let export = operation(&d, "/api/v1/deals/export.csv", "get");
+        let names = param_names(&d, export);
+        for expected in ["q", "sort", "trashed", "amount", "stage"] {
+            assert!(names.contains(&expected), "export lacks {expected}");
+        }
+        for paging in ["limit", "cursor", "count"] {
+            assert!(!names.contains(&paging), "export takes {paging}");
+        }
+        assert!(export.pointer("/responses/200/content/text~1csv").is_some());
+        assert!(export.pointer("/responses/429/headers/Retry-After").is_some());
     }
 }

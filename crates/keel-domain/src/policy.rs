@@ -7,7 +7,7 @@
 //! The role table (`grants`) and the field rules (`field_rules`) are data: a reviewer can
 //! check them against the CRM guide line by line.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::FieldErrors;
@@ -19,6 +19,8 @@ pub enum Role {
     Admin,
     Manager,
     Rep,
+    /// A role an admin defined; its grants travel in `Actor::custom`.
+    Custom,
 }
 
 impl Role {
@@ -35,6 +37,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Manager => "manager",
             Role::Rep => "rep",
+            Role::Custom => "custom",
         }
     }
 }
@@ -46,12 +49,22 @@ pub struct Actor {
     pub role: Role,
     /// The actor's team. A manager manages the team they belong to.
     pub team_id: Option<Uuid>,
+    /// The definition of a custom role (`role == Role::Custom`).
+    pub custom: Option<std::sync::Arc<RoleDef>>,
+}
+
+impl Actor {
+    /// An actor with a built-in role.
+    pub fn new(user_id: Uuid, role: Role, team_id: Option<Uuid>) -> Self {
+        Self { user_id, role, team_id, custom: None }
+    }
 }
 
 /// How far a permission reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
+    #[default]
     None,
     /// Records the actor owns (or, for activities, is assigned).
     Own,
@@ -60,8 +73,9 @@ pub enum Scope {
     All,
 }
 
-/// What one role may do with one entity.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// What one role may do with one entity. Missing keys in a role definition mean "no".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Grants {
     pub read: Scope,
     pub create: bool,
@@ -82,8 +96,18 @@ const NOTHING: Grants = Grants {
     reassign: false,
 };
 
-fn is_crm(entity: &str) -> bool {
+/// Entities whose records roles grant access to (users and teams are the directory).
+pub fn is_crm(entity: &str) -> bool {
     matches!(entity, "companies" | "contacts" | "deals" | "activities")
+}
+
+/// What the actor's role grants on `entity`: the built-in table or the custom role.
+pub fn grants_of(actor: &Actor, entity: &str) -> Grants {
+    match (actor.role, &actor.custom) {
+        (Role::Custom, Some(def)) if is_crm(entity) => def.permissions.get(entity).copied().unwrap_or(NOTHING),
+        (Role::Custom, _) => grants(Role::Custom, entity),
+        (role, _) => grants(role, entity),
+    }
 }
 
 /// The role table, after the CRM guide: reps create and edit their own records, see
@@ -122,29 +146,117 @@ pub fn grants(role: Role, entity: &str) -> Grants {
 }
 
 /// A rule narrowing one field below the record's own access.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldRule {
-    pub entity: &'static str,
-    pub field: &'static str,
+    pub entity: String,
+    pub field: String,
     /// Where the value may be read (`Own` or `All`; elsewhere it reads as null, redacted).
     pub read: Scope,
     /// Where it may be changed.
     pub write: Scope,
 }
 
-/// The guide's field-level rules: a rep sees deal amounts only on their own deals;
-/// contact notes are edited by the contact's owner only.
-pub fn field_rules(role: Role) -> &'static [FieldRule] {
-    const REP: &[FieldRule] = &[
-        FieldRule { entity: "deals", field: "amount", read: Scope::Own, write: Scope::Own },
-        FieldRule { entity: "contacts", field: "notes", read: Scope::All, write: Scope::Own },
-    ];
-    const MANAGER: &[FieldRule] =
-        &[FieldRule { entity: "contacts", field: "notes", read: Scope::All, write: Scope::Own }];
+fn rule(entity: &str, field: &str, read: Scope, write: Scope) -> FieldRule {
+    FieldRule { entity: entity.into(), field: field.into(), read, write }
+}
+
+/// The guide's field-level rules for the built-in roles: a rep sees deal amounts only on
+/// their own deals; contact notes are edited by the contact's owner only.
+pub fn builtin_field_rules(role: Role) -> Vec<FieldRule> {
     match role {
-        Role::Admin => &[],
-        Role::Manager => MANAGER,
-        Role::Rep => REP,
+        Role::Admin | Role::Custom => Vec::new(),
+        Role::Manager => vec![rule("contacts", "notes", Scope::All, Scope::Own)],
+        Role::Rep => {
+            vec![rule("deals", "amount", Scope::Own, Scope::Own), rule("contacts", "notes", Scope::All, Scope::Own)]
+        }
+    }
+}
+
+/// The field rules that bind this actor.
+pub fn field_rules(actor: &Actor) -> Vec<FieldRule> {
+    match (actor.role, &actor.custom) {
+        (Role::Custom, Some(def)) => def.field_rules.clone(),
+        (role, _) => builtin_field_rules(role),
+    }
+}
+
+/// A role as data: its grants per CRM entity and its field rules. Built-in roles are
+/// described the same way (`RoleDef::builtin`) so clients see one shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleDef {
+    pub name: String,
+    pub label: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub permissions: std::collections::BTreeMap<String, Grants>,
+    #[serde(default)]
+    pub field_rules: Vec<FieldRule>,
+    #[serde(default)]
+    pub built_in: bool,
+}
+
+impl RoleDef {
+    pub fn builtin(role: Role) -> RoleDef {
+        let (label, description) = match role {
+            Role::Admin => ("Admin", "Everything, including users, settings, exports of all data and purge."),
+            Role::Manager => {
+                ("Sales Manager", "Views and edits all records of their team; reassigns; exports their team's data.")
+            }
+            Role::Rep => ("Sales Rep", "Creates and edits own records; views the team's read-only; deletes nothing."),
+            Role::Custom => ("Custom", ""),
+        };
+        RoleDef {
+            name: role.as_str().into(),
+            label: label.into(),
+            description: Some(description.into()),
+            permissions: ["companies", "contacts", "deals", "activities"]
+                .into_iter()
+                .map(|e| (e.to_string(), grants(role, e)))
+                .collect(),
+            field_rules: builtin_field_rules(role),
+            built_in: true,
+        }
+    }
+
+    /// Check a custom role against the schema: CRM entities only, known fields, and field
+    /// rules that the policy can evaluate per record (`none`, `own` or `all`).
+    pub fn validate(&self, schema: &crate::schema::Schema) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let name_ok = (2..=40).contains(&self.name.len())
+            && self.name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+        if !name_ok {
+            errors.push("name", "invalid_name", "A role name is 2 to 40 characters: a-z, 0-9, _ and -");
+        } else if Role::parse(&self.name).is_some() || self.name == "custom" {
+            errors.push("name", "reserved", format!("`{}` is a built-in role", self.name));
+        }
+        if self.label.trim().is_empty() || self.label.chars().count() > 100 {
+            errors.push("label", "invalid_length", "A role label is 1 to 100 characters");
+        }
+        for entity in self.permissions.keys() {
+            if !is_crm(entity) {
+                errors.push(
+                    format!("permissions.{entity}"),
+                    "unknown_entity",
+                    "Roles grant access to companies, contacts, deals and activities",
+                );
+            }
+        }
+        for (i, r) in self.field_rules.iter().enumerate() {
+            let known = schema.entity(&r.entity).and_then(|e| e.field(&r.field)).is_some_and(|f| !f.hidden);
+            if !is_crm(&r.entity) || !known {
+                errors.push(
+                    format!("field_rules[{i}]"),
+                    "unknown_field",
+                    format!("{}.{} is not a field", r.entity, r.field),
+                );
+            }
+            if r.read == Scope::Team || r.write == Scope::Team {
+                errors.push(format!("field_rules[{i}]"), "unsupported_scope", "Field rules take none, own or all");
+            }
+        }
+        errors.into_result()
     }
 }
 
@@ -183,7 +295,7 @@ pub fn read_scope(actor: &Actor, entity: &EntityDef) -> RowScope {
 }
 
 fn read_scope_named(actor: &Actor, entity: &str) -> RowScope {
-    let g = grants(actor.role, entity);
+    let g = grants_of(actor, entity);
     match g.read {
         Scope::All => RowScope::All,
         scope => RowScope::Restricted(Restriction {
@@ -266,7 +378,7 @@ pub enum Action {
 pub struct Denied(pub String);
 
 pub fn can_create(actor: &Actor, entity: &EntityDef) -> Result<(), Denied> {
-    if grants(actor.role, &entity.name).create {
+    if grants_of(actor, &entity.name).create {
         Ok(())
     } else {
         Err(Denied(format!("your role may not create {}", entity.name)))
@@ -275,7 +387,7 @@ pub fn can_create(actor: &Actor, entity: &EntityDef) -> Result<(), Denied> {
 
 /// May the actor perform `action` on a record they can see?
 pub fn can_modify(actor: &Actor, entity: &EntityDef, access: &Access, action: Action) -> Result<(), Denied> {
-    let g = grants(actor.role, &entity.name);
+    let g = grants_of(actor, &entity.name);
     let name = &entity.name;
     let allowed = match action {
         Action::Update => access.within(g.update) || access.share == Some(SharePermission::Edit),
@@ -298,7 +410,7 @@ pub fn can_modify(actor: &Actor, entity: &EntityDef, access: &Access, action: Ac
 
 /// May the actor make `owner` the owner of a new record? Reps keep what they create.
 pub fn can_assign_owner(actor: &Actor, entity: &EntityDef, owner: Uuid) -> Result<(), FieldErrors> {
-    if owner == actor.user_id || grants(actor.role, &entity.name).reassign {
+    if owner == actor.user_id || grants_of(actor, &entity.name).reassign {
         Ok(())
     } else {
         Err(FieldErrors::single("owner_id", "forbidden", "Your role may only create records owned by yourself"))
@@ -306,9 +418,9 @@ pub fn can_assign_owner(actor: &Actor, entity: &EntityDef, owner: Uuid) -> Resul
 }
 
 /// Fields of a record this actor must not read, given whether they own it.
-pub fn redacted_fields(actor: &Actor, entity: &EntityDef, owned: bool) -> Vec<&'static str> {
-    field_rules(actor.role)
-        .iter()
+pub fn redacted_fields(actor: &Actor, entity: &EntityDef, owned: bool) -> Vec<String> {
+    field_rules(actor)
+        .into_iter()
         .filter(|r| r.entity == entity.name && !Access { owned, ..Access::default() }.within(r.read))
         .map(|r| r.field)
         .collect()
@@ -316,9 +428,9 @@ pub fn redacted_fields(actor: &Actor, entity: &EntityDef, owned: bool) -> Vec<&'
 
 /// Fields readable only on some rows: filtering on them must be limited to those rows,
 /// and sorting by them would leak the hidden values' order.
-pub fn partially_readable(actor: &Actor, entity: &EntityDef) -> Vec<&'static str> {
-    field_rules(actor.role)
-        .iter()
+pub fn partially_readable(actor: &Actor, entity: &EntityDef) -> Vec<String> {
+    field_rules(actor)
+        .into_iter()
         .filter(|r| r.entity == entity.name && r.read != Scope::All)
         .map(|r| r.field)
         .collect()
@@ -332,7 +444,7 @@ pub fn check_field_writes<'a>(
     changed: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
-    let rules = field_rules(actor.role);
+    let rules = field_rules(actor);
     for field in changed {
         if let Some(rule) = rules.iter().find(|r| r.entity == entity.name && r.field == field)
             && !access.within(rule.write)
@@ -354,7 +466,7 @@ mod tests {
     use crate::schema::builtin_schema;
 
     fn actor(role: Role) -> Actor {
-        Actor { user_id: Uuid::now_v7(), role, team_id: Some(Uuid::now_v7()) }
+        Actor { user_id: Uuid::now_v7(), role, team_id: Some(Uuid::now_v7()), custom: None }
     }
 
     const OWN: Access = Access { owned: true, teammate: true, share: None };
@@ -445,4 +557,31 @@ pub fn can_read_audit(actor: &Actor) -> Result<(), Denied> {
 #[allow(clippy::items_after_test_module)]
 pub fn can_purge_audit(actor: &Actor) -> Result<(), Denied> {
     if actor.role == Role::Admin { Ok(()) } else { Err(Denied("only admins may purge the audit log".into())) }
+}
+
+// Export controls (issue 3, item 5). After the tests for the same reason as the audit rules.
+
+/// How much one export may take. The numbers are configuration (`ServiceConfig`), not policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportLimit {
+    /// Any number of rows, any number of exports (admins: "export of all data").
+    Unlimited,
+    /// At most the configured rows per export and exports per rolling day.
+    Limited,
+}
+
+/// May the actor bulk export `entity` (CSV of a list view)? The rows are still those their
+/// row scope lets them read, with field rules applied. Reps "cannot bulk export"; managers
+/// export their team's CRM records, limited; admins export everything. Based on the role
+/// name for now: roles other than these (custom roles) may not export.
+#[allow(clippy::items_after_test_module)]
+pub fn can_export(actor: &Actor, entity: &EntityDef) -> Result<ExportLimit, Denied> {
+    let crm = matches!(entity.name.as_str(), "companies" | "contacts" | "deals" | "activities");
+    match actor.role {
+        Role::Admin => Ok(ExportLimit::Unlimited),
+        Role::Manager if crm => Ok(ExportLimit::Limited),
+        Role::Manager => Err(Denied(format!("your role may not export {}", entity.name))),
+        _ => Err(Denied("your role cannot bulk export".into())),
+    }
 }

@@ -8,6 +8,7 @@ mod diff;
 pub mod error;
 pub mod records;
 mod refs;
+pub mod roles;
 
 use std::sync::Arc;
 
@@ -54,6 +55,10 @@ pub struct ServiceConfig {
     pub session_idle_timeout: time::Duration,
     /// Failed sign-in limits and lockouts, per account and per client address.
     pub login_limits: auth::lockout::LoginLimits,
+    /// Most rows one CSV export may hold, for roles with a limited export (`KEEL_EXPORT_MAX_ROWS`).
+    pub export_max_rows: u64,
+    /// Most exports per user in any 24 hours, for roles with a limited export (`KEEL_EXPORTS_PER_DAY`).
+    pub exports_per_day: u32,
 }
 
 impl Default for ServiceConfig {
@@ -63,6 +68,8 @@ impl Default for ServiceConfig {
             session_ttl: time::Duration::days(30),
             session_idle_timeout: time::Duration::days(7),
             login_limits: auth::lockout::LoginLimits::default(),
+            export_max_rows: records::export::DEFAULT_MAX_ROWS,
+            exports_per_day: records::export::DEFAULT_PER_DAY,
         }
     }
 }

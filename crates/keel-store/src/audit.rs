@@ -250,3 +250,28 @@ pub async fn single_snapshot(tx: &mut Tx) -> Result<()> {
     }
     Ok(())
 }
+
+/// The time of `actor`'s `n`-th newest entry with `action` at or after `since` (n ≥ 1);
+/// None when they have fewer. Rate limits count from the log with this: the actor is at
+/// the limit `n` when it is Some, and may go again once that entry is older than the window.
+pub async fn nth_newest_since(
+    tx: &mut Tx,
+    actor: Uuid,
+    action: &str,
+    since: OffsetDateTime,
+    n: u32,
+) -> Result<Option<OffsetDateTime>> {
+    let mut q = Query::select();
+    q.from(a(TABLE))
+        .column(a("at"))
+        .and_where(Expr::col(a("actor_id")).eq(tx.encode(FieldType::Id, &Value::Uuid(actor))))
+        .and_where(Expr::col(a("action")).eq(action))
+        .and_where(Expr::col(a("at")).gte(timestamp(tx, since)))
+        .order_by(a("seq"), Order::Desc)
+        .limit(1)
+        .offset(u64::from(n.max(1) - 1));
+    match tx.fetch_optional(&q).await? {
+        Some(r) => r.timestamp("at"),
+        None => Ok(None),
+    }
+}

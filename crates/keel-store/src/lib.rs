@@ -11,6 +11,7 @@ pub mod error;
 pub mod idempotency;
 pub mod login_security;
 pub mod records;
+pub mod roles;
 mod search;
 pub mod shares;
 

@@ -164,7 +164,7 @@ impl TestApp {
             .await
             .expect("create user");
         let id = user.get("id").and_then(Value::as_str).and_then(|s| uuid::Uuid::parse_str(s).ok()).expect("user id");
-        let actor = keel_domain::policy::Actor { user_id: id, role, team_id: None };
+        let actor = keel_domain::policy::Actor::new(id, role, None);
         let token = self.service.create_token(&Ctx::system(actor), "tests").await.expect("token");
         let mut client = Client::anonymous(&self.base);
         client.token = Some(token.secret);

@@ -5,6 +5,7 @@ mod auth;
 mod login_security;
 mod meta;
 mod records;
+mod roles;
 
 use axum::Router;
 
@@ -17,6 +18,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .merge(audit::router())
         .merge(auth::router())
         .merge(login_security::router())
+        .merge(roles::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

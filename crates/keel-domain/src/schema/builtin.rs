@@ -195,7 +195,10 @@ fn users() -> EntityDef {
         vec![
             FieldDef::new("email", "Email", T::Email).required().unique().sortable().searchable(),
             FieldDef::new("name", "Name", T::Text).required().max_length(200).sortable().searchable(),
-            FieldDef::new("role", "Role", T::Select).required().options(opts(ROLES)),
+            FieldDef::new("role", "Role", T::Text)
+                .required()
+                .max_length(40)
+                .help("admin, manager, rep, or the name of a custom role (GET /api/v1/roles)"),
             FieldDef::new("team_id", "Team", T::Reference).references("teams", OnDelete::SetNull).sortable(),
             FieldDef::new("is_active", "Active", T::Boolean),
             FieldDef::new("time_zone", "Time zone", T::Text).max_length(64),

@@ -65,7 +65,9 @@ fn actor_of(user: &Record) -> Option<Actor> {
     if !user.get("deleted_at").is_null() || user.get("is_active").as_bool() == Some(false) {
         return None;
     }
-    Some(Actor { user_id: user.id()?, role: Role::parse(user.text("role")?)?, team_id: user.get("team_id").as_uuid() })
+    // A name that is not built-in is a custom role; `actor_for` loads its definition.
+    let role = Role::parse(user.text("role")?).unwrap_or(Role::Custom);
+    Some(Actor { user_id: user.id()?, role, team_id: user.get("team_id").as_uuid(), custom: None })
 }
 
 impl Service {
@@ -151,7 +153,14 @@ impl Service {
         let users = self.entity("users")?;
         let mut tx = self.db.read().await?;
         let user = records::get(&mut tx, users, user_id, &RowScope::All).await?;
-        user.as_ref().and_then(actor_of).ok_or(ServiceError::Unauthenticated)
+        drop(tx);
+        let mut actor = user.as_ref().and_then(actor_of).ok_or(ServiceError::Unauthenticated)?;
+        if actor.role == Role::Custom {
+            // A missing definition leaves the actor with no CRM rights at all.
+            let name = user.as_ref().and_then(|u| u.text("role")).unwrap_or_default();
+            actor.custom = self.custom_role(name).await?;
+        }
+        Ok(actor)
     }
 
     pub async fn authenticate_session(&self, session_token: &str) -> Result<Actor, ServiceError> {
@@ -216,7 +225,7 @@ impl Service {
         role: &str,
         password: &str,
     ) -> Result<Map<String, Json>, ServiceError> {
-        let system = Ctx::system(Actor { user_id: Uuid::nil(), role: Role::Admin, team_id: None });
+        let system = Ctx::system(Actor::new(Uuid::nil(), Role::Admin, None));
         let input = json!({ "email": email, "name": name, "role": role, "password": password });
         let Json::Object(input) = input else {
             return Err(ServiceError::Internal("user input is not an object".into()));

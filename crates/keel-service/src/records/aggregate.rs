@@ -37,7 +37,7 @@ impl Service {
         let entity = self.entity(entity_name)?;
         let partial = policy::partially_readable(&ctx.actor, entity);
         if let Some(g) = group_by
-            && (!groupable(entity, g) || partial.contains(&g))
+            && (!groupable(entity, g) || partial.iter().any(|p| p == g))
         {
             return Err(FieldErrors::single(
                 "group_by",
@@ -52,8 +52,7 @@ impl Service {
             .iter()
             .filter(|f| f.ty == FieldType::Money)
             .map(|f| {
-                let rule =
-                    if partial.contains(&f.name.as_str()) { SumRule::OwnedBy(ctx.actor.user_id) } else { SumRule::All };
+                let rule = if partial.contains(&f.name) { SumRule::OwnedBy(ctx.actor.user_id) } else { SumRule::All };
                 (f.name.clone(), rule)
             })
             .collect();

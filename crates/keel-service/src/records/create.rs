@@ -95,6 +95,9 @@ impl Service {
 
         let to_check: BTreeSet<String> = entity.fields.iter().map(|f| f.name.clone()).collect();
         refs::check(&mut tx, &self.schema, entity, &record, &to_check, None).await?;
+        if entity.name == "users" {
+            crate::roles::check_user_role(self, &mut tx, record.text("role")).await?;
+        }
         records::insert(&mut tx, entity, &record).await?;
         log(&mut tx, ctx, entity, ChangeOp::Create, wc.now, None, Some(&record)).await?;
 

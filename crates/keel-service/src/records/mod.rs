@@ -4,6 +4,7 @@
 mod aggregate;
 mod bulk;
 mod create;
+pub mod export;
 mod load;
 mod purge;
 mod read;
@@ -43,7 +44,7 @@ pub(crate) fn present(ctx: &Ctx, entity: &EntityDef, record: &Record) -> serde_j
     let hidden = policy::redacted_fields(&ctx.actor, entity, owns(ctx, entity, record));
     if !hidden.is_empty() {
         for f in &hidden {
-            json.insert((*f).to_string(), serde_json::Value::Null);
+            json.insert(f.clone(), serde_json::Value::Null);
         }
         json.insert("_redacted".into(), serde_json::json!(hidden));
     }

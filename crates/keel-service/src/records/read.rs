@@ -17,13 +17,13 @@ pub(super) fn guard_filters(ctx: &Ctx, entity: &EntityDef, query: &ListQuery) ->
     if partial.is_empty() {
         return Ok(Vec::new());
     }
-    if partial.contains(&query.sort.field.as_str()) {
+    if partial.contains(&query.sort.field) {
         return Err(ServiceError::Forbidden(format!(
             "your role may not sort {} by `{}`",
             entity.name, query.sort.field
         )));
     }
-    if query.filters.iter().any(|f| partial.contains(&f.field.as_str())) {
+    if query.filters.iter().any(|f| partial.contains(&f.field)) {
         return Ok(vec![Filter {
             field: "owner_id".into(),
             op: Op::Eq,

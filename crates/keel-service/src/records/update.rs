@@ -72,6 +72,9 @@ impl Service {
         policy::check_field_writes(&ctx.actor, entity, &record_access, changed.iter().map(String::as_str))
             .map_err(ServiceError::ForbiddenFields)?;
         refs::check(&mut tx, &self.schema, entity, &after, &changed, Some(id)).await?;
+        if entity.name == "users" && changed.contains("role") {
+            crate::roles::check_user_role(self, &mut tx, after.text("role")).await?;
+        }
         let saved = save(&mut tx, ctx, entity, ChangeOp::Update, &before, after, wc.now).await?;
         crate::auth::after_user_update(&mut tx, entity, &before, &saved).await?;
         permission_changed(&mut tx, ctx, entity, &before, &saved, wc.now).await?;

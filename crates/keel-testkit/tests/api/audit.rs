@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 const PASSWORD: &str = "correct horse battery staple";
 
 fn system() -> Ctx {
-    Ctx::system(Actor { user_id: uuid::Uuid::nil(), role: Role::Admin, team_id: None })
+    Ctx::system(Actor::new(uuid::Uuid::nil(), Role::Admin, None))
 }
 
 /// Run SQL straight against the test database, as someone with database access would.

@@ -996,7 +996,8 @@ async fn required_fields_with_defaults_cannot_be_cleared(app: &TestApp) {
         "users",
         json!({ "email": "r@example.com", "name": "R", "role": "god", "password": "correct horse battery staple" }),
         "role",
-        Some("invalid_option"),
+        // Roles are data (built-in or custom): an unknown name is a missing reference.
+        Some("not_found"),
     )
     .await;
     rejected_patch(app, "users", user["id"].as_str().expect("id"), json!({ "role": null }), "role", Some("required"))

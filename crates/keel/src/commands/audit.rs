@@ -78,7 +78,7 @@ fn parse_time(s: &str) -> Result<OffsetDateTime, String> {
 
 /// The CLI acts as the system: an administrator with no user behind it.
 fn system() -> Ctx {
-    Ctx::system(Actor { user_id: Uuid::nil(), role: Role::Admin, team_id: None })
+    Ctx::system(Actor::new(Uuid::nil(), Role::Admin, None))
 }
 
 pub async fn run(database_url: &str, args: AuditArgs) -> anyhow::Result<()> {

@@ -24,6 +24,12 @@ pub struct ServeArgs {
     secure_cookies: bool,
     #[command(flatten)]
     audit_retention: super::audit::RetentionArgs,
+    /// Most records one CSV export may hold, for managers (admins are not limited).
+    #[arg(long, env = "KEEL_EXPORT_MAX_ROWS", default_value_t = keel_service::records::export::DEFAULT_MAX_ROWS)]
+    export_max_rows: u64,
+    /// Most CSV exports per user in any 24 hours, for managers (admins are not limited).
+    #[arg(long, env = "KEEL_EXPORTS_PER_DAY", default_value_t = keel_service::records::export::DEFAULT_PER_DAY)]
+    exports_per_day: u32,
 }
 
 async fn shutdown_signal() {
@@ -61,7 +67,14 @@ fn banner(text: &str) {
 }
 
 pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
-    let service = super::open(database_url).await?;
+    let config = keel_service::ServiceConfig {
+        export_max_rows: args.export_max_rows,
+        exports_per_day: args.exports_per_day,
+        ..keel_service::ServiceConfig::default()
+    };
+    let service = keel_service::Service::connect(database_url, config)
+        .await
+        .with_context(|| format!("cannot open and migrate database {}", super::redact(database_url)))?;
     let mut login_hint = None;
     if args.demo && service.count_all("users").await? == 0 {
         let report = super::seed::load(&service, &super::seed::SeedArgs::demo_defaults()).await?;
