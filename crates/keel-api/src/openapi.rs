@@ -110,6 +110,7 @@ fn tags(schema: &Schema) -> Vec<Value> {
     tags.push(json!({ "name": "Auth", "description": "Sign in and out, the current user, personal API tokens." }));
     tags.push(json!({ "name": "Meta", "description": "Schema metadata and the change feed." }));
     tags.push(json!({ "name": "Audit", "description": "The tamper-evident audit log (admins only)." }));
+    tags.push(json!({ "name": "Roles", "description": "Built-in and custom roles: grants per entity and field rules." }));
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
     tags
 }
@@ -287,8 +288,104 @@ fn paths(schema: &Schema) -> Map<String, Value> {
     audit_paths(&mut paths);
     auth_paths(schema, &mut paths);
     login_security_paths(&mut paths);
+    role_paths(&mut paths);
     health_paths(&mut paths);
     paths
+}
+
+/// Roles as data (docs/SECURITY.md): everyone reads them, admins define custom ones.
+fn role_paths(paths: &mut Map<String, Value>) {
+    let name = param("name", "path", true, json!({ "type": "string" }), "The role's name.");
+    let list = Operation::new("listRoles", "Roles", "Every role")
+        .describe("The built-in roles (admin, manager, rep) and the custom ones, with their grants and field rules.")
+        .reply("200", "The roles.", Some(schema_ref("RolePage")))
+        .build();
+    let create = Operation::new("createRole", "Roles", "Define a custom role")
+        .describe("Admins only. Grants per CRM entity (read, update, delete, share: none/own/team/all; create and reassign: true/false; missing means no) and field rules (read/write: none/own/all).")
+        .body(schema_ref("Role"))
+        .reply("201", "The role.", Some(schema_ref("Role")))
+        .problem("403", "Only admins may manage roles.")
+        .problem("422", "A reserved or taken name, an unknown entity or field, or a scope a field rule cannot take.")
+        .build();
+    let get = Operation::new("getRole", "Roles", "One role")
+        .param(name.clone())
+        .reply("200", "The role.", Some(schema_ref("Role")))
+        .problem("404", "No such role.")
+        .build();
+    let update = Operation::new("updateRole", "Roles", "Change a custom role")
+        .describe("Admins only. Replaces the given keys; users holding the role get the new rights on their next request.")
+        .param(name.clone())
+        .body(schema_ref("Role"))
+        .reply("200", "The role.", Some(schema_ref("Role")))
+        .problem("403", "Only admins may manage roles.")
+        .problem("404", "No such role.")
+        .problem("409", "Built-in roles cannot be changed.")
+        .problem("422", "The definition is not valid.")
+        .build();
+    let delete = Operation::new("deleteRole", "Roles", "Delete a custom role")
+        .param(name)
+        .reply("204", "Deleted.", None)
+        .problem("403", "Only admins may manage roles.")
+        .problem("404", "No such role.")
+        .problem("409", "Built-in, or users still hold it (`role_in_use` with `user_count`).")
+        .build();
+    add(paths, &format!("{API}/roles"), "get", list);
+    add(paths, &format!("{API}/roles"), "post", create);
+    add(paths, &format!("{API}/roles/{{name}}"), "get", get);
+    add(paths, &format!("{API}/roles/{{name}}"), "patch", update);
+    add(paths, &format!("{API}/roles/{{name}}"), "delete", delete);
+}
+
+fn role_schemas(out: &mut Map<String, Value>) {
+    let scope = json!({ "type": "string", "enum": ["none", "own", "team", "all"], "default": "none" });
+    out.insert(
+        "Grants".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "properties": {
+                "read": scope, "update": scope, "delete": scope, "share": scope,
+                "create": { "type": "boolean", "default": false },
+                "reassign": { "type": "boolean", "default": false },
+            },
+        }),
+    );
+    out.insert(
+        "FieldRule".into(),
+        json!({
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["entity", "field", "read", "write"],
+            "properties": {
+                "entity": { "type": "string" }, "field": { "type": "string" },
+                "read": { "type": "string", "enum": ["none", "own", "all"] },
+                "write": { "type": "string", "enum": ["none", "own", "all"] },
+            },
+        }),
+    );
+    out.insert(
+        "Role".into(),
+        json!({
+            "type": "object",
+            "required": ["name", "label"],
+            "properties": {
+                "name": { "type": "string", "pattern": "^[a-z0-9_-]{2,40}$" },
+                "label": { "type": "string", "maxLength": 100 },
+                "description": { "type": ["string", "null"] },
+                "permissions": {
+                    "type": "object",
+                    "description": "Grants per entity: companies, contacts, deals, activities.",
+                    "additionalProperties": schema_ref("Grants"),
+                },
+                "field_rules": { "type": "array", "items": schema_ref("FieldRule") },
+                "built_in": { "type": "boolean", "readOnly": true },
+            },
+        }),
+    );
+    out.insert(
+        "RolePage".into(),
+        json!({ "type": "object", "required": ["data"], "properties": { "data": { "type": "array", "items": schema_ref("Role") } } }),
+    );
 }
 
 fn entity_paths(schema: &Schema, e: &EntityDef, paths: &mut Map<String, Value>) {
@@ -1055,6 +1152,7 @@ fn schemas(schema: &Schema) -> Map<String, Value> {
     );
     bulk_schemas(&mut out);
     share_schemas(&mut out);
+    role_schemas(&mut out);
     auth_schemas(&mut out);
     login_security_schemas(&mut out);
     metadata_schemas(&mut out);
