@@ -110,7 +110,9 @@ fn tags(schema: &Schema) -> Vec<Value> {
     tags.push(json!({ "name": "Auth", "description": "Sign in and out, the current user, personal API tokens." }));
     tags.push(json!({ "name": "Meta", "description": "Schema metadata and the change feed." }));
     tags.push(json!({ "name": "Audit", "description": "The tamper-evident audit log (admins only)." }));
-    tags.push(json!({ "name": "Roles", "description": "Built-in and custom roles: grants per entity and field rules." }));
+    tags.push(
+        json!({ "name": "Roles", "description": "Built-in and custom roles: grants per entity and field rules." }),
+    );
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
     tags
 }
@@ -313,7 +315,9 @@ fn role_paths(paths: &mut Map<String, Value>) {
         .problem("404", "No such role.")
         .build();
     let update = Operation::new("updateRole", "Roles", "Change a custom role")
-        .describe("Admins only. Replaces the given keys; users holding the role get the new rights on their next request.")
+        .describe(
+            "Admins only. Replaces the given keys; users holding the role get the new rights on their next request.",
+        )
         .param(name.clone())
         .body(schema_ref("Role"))
         .reply("200", "The role.", Some(schema_ref("Role")))

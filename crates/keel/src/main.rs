@@ -46,6 +46,16 @@ struct UserArgs {
 enum UserCommand {
     /// Create a user.
     Create(commands::user::CreateArgs),
+    /// List users.
+    List,
+    /// Give a user another role (built-in or custom).
+    SetRole(commands::user::SetRoleArgs),
+    /// Put a user in a team (by team name; created if missing).
+    SetTeam(commands::user::SetTeamArgs),
+    /// Stop a user from signing in; ends their sessions at once.
+    Deactivate(commands::user::EmailArgs),
+    /// Let a deactivated user sign in again.
+    Reactivate(commands::user::EmailArgs),
 }
 
 fn init_tracing(format: &str) {
@@ -67,9 +77,14 @@ async fn main() -> std::process::ExitCode {
         Command::Serve(args) => commands::serve::run(&cli.database_url, args).await,
         Command::Migrate => commands::migrate(&cli.database_url).await,
         Command::Seed(args) => commands::seed::run(&cli.database_url, args).await,
-        Command::User(UserArgs { command: UserCommand::Create(args) }) => {
-            commands::user::create(&cli.database_url, args).await
-        }
+        Command::User(UserArgs { command }) => match command {
+            UserCommand::Create(args) => commands::user::create(&cli.database_url, args).await,
+            UserCommand::List => commands::user::list(&cli.database_url).await,
+            UserCommand::SetRole(args) => commands::user::set_role(&cli.database_url, args).await,
+            UserCommand::SetTeam(args) => commands::user::set_team(&cli.database_url, args).await,
+            UserCommand::Deactivate(args) => commands::user::set_active(&cli.database_url, args, false).await,
+            UserCommand::Reactivate(args) => commands::user::set_active(&cli.database_url, args, true).await,
+        },
         Command::Audit(args) => commands::audit::run(&cli.database_url, args).await,
         Command::Version => {
             println!("keel {}", env!("CARGO_PKG_VERSION"));

@@ -268,3 +268,50 @@ async fn audit_commands_on_sqlite() {
 async fn audit_commands_on_postgres() {
     audit_commands(Backend::Postgres).await;
 }
+
+async fn user_administration_commands(backend: Backend) {
+    let (url, _db) = TestDb::create(backend).await;
+    let ok = |out: std::process::Output| {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    ok(keel(
+        &url,
+        &["user", "create", "--email", "ana@example.com", "--role", "rep", "--password", "a long enough password"],
+    ));
+    let out = ok(keel(&url, &["user", "set-role", "--email", "ana@example.com", "--role", "manager"]));
+    assert!(out.contains("role manager"), "{out}");
+    let bad = keel(&url, &["user", "set-role", "--email", "ana@example.com", "--role", "emperor"]);
+    assert!(!bad.status.success(), "unknown roles are refused");
+    let out = ok(keel(&url, &["user", "set-team", "--email", "ana@example.com", "--team", "East"]));
+    assert!(!out.contains("team none"), "{out}");
+    let listed = ok(keel(&url, &["user", "list"]));
+    assert!(listed.contains("ana@example.com\tmanager\tactive"), "{listed}");
+
+    let server = start(&url);
+    let http = reqwest::Client::new();
+    login(&http, &server.base, "ana@example.com", "a long enough password").await;
+    ok(keel(&url, &["user", "deactivate", "--email", "ana@example.com"]));
+    let res = http
+        .post(format!("{}/api/v1/auth/login", server.base))
+        .json(&json!({ "email": "ana@example.com", "password": "a long enough password" }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 401, "a deactivated user cannot sign in");
+    ok(keel(&url, &["user", "reactivate", "--email", "ana@example.com"]));
+    login(&http, &server.base, "ana@example.com", "a long enough password").await;
+    let mut child = server.child;
+    signal(&child, "-TERM");
+    let _ = wait_with_timeout(&mut child, Duration::from_secs(15));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_administration_commands_on_sqlite() {
+    user_administration_commands(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_administration_commands_on_postgres() {
+    user_administration_commands(Backend::Postgres).await;
+}

@@ -71,6 +71,11 @@ fn actor_of(user: &Record) -> Option<Actor> {
 }
 
 impl Service {
+    /// The id of the user with this email (any state), for operators' tools.
+    pub async fn user_id_by_email(&self, email: &str) -> Result<Option<Uuid>, ServiceError> {
+        Ok(self.user_by("email", Value::Text(email.trim().to_lowercase())).await?.and_then(|u| u.id()))
+    }
+
     async fn user_by(&self, field: &str, value: Value) -> Result<Option<Record>, ServiceError> {
         let users = self.entity("users")?;
         let mut tx = self.db.read().await?;
