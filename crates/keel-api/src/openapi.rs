@@ -338,6 +338,30 @@ fn role_paths(paths: &mut Map<String, Value>) {
     add(paths, &format!("{API}/roles/{{name}}"), "get", get);
     add(paths, &format!("{API}/roles/{{name}}"), "patch", update);
     add(paths, &format!("{API}/roles/{{name}}"), "delete", delete);
+
+    let team = param("id", "path", true, json!({ "type": "string", "format": "uuid" }), "The team's id.");
+    let managers = json!({
+        "type": "object", "additionalProperties": false, "required": ["user_ids"],
+        "properties": { "user_ids": { "type": "array", "items": { "type": "string", "format": "uuid" }, "maxItems": 100 } },
+    });
+    let get_managers = Operation::new("getTeamManagers", "Teams", "A team's listed managers")
+        .param(team.clone())
+        .reply("200", "The managers' user ids.", Some(managers.clone()))
+        .problem("404", "No such team.")
+        .build();
+    let set_managers = Operation::new("setTeamManagers", "Teams", "Replace a team's listed managers")
+        .describe(
+            "Admins only. Listed managers get `team` scope over the team's records, in addition to their own team.",
+        )
+        .param(team)
+        .body(managers.clone())
+        .reply("200", "The managers' user ids.", Some(managers))
+        .problem("403", "Only admins may change who manages a team.")
+        .problem("404", "No such team.")
+        .problem("422", "An unknown user, or more than 100.")
+        .build();
+    add(paths, &format!("{API}/teams/{{id}}/managers"), "get", get_managers);
+    add(paths, &format!("{API}/teams/{{id}}/managers"), "put", set_managers);
 }
 
 fn role_schemas(out: &mut Map<String, Value>) {

@@ -47,8 +47,10 @@ impl Role {
 pub struct Actor {
     pub user_id: Uuid,
     pub role: Role,
-    /// The actor's team. A manager manages the team they belong to.
+    /// The actor's team (shares to a team reach its members).
     pub team_id: Option<Uuid>,
+    /// Further teams the actor manages: their `team` scope covers these too.
+    pub managed_teams: Vec<Uuid>,
     /// The definition of a custom role (`role == Role::Custom`).
     pub custom: Option<std::sync::Arc<RoleDef>>,
 }
@@ -56,7 +58,18 @@ pub struct Actor {
 impl Actor {
     /// An actor with a built-in role.
     pub fn new(user_id: Uuid, role: Role, team_id: Option<Uuid>) -> Self {
-        Self { user_id, role, team_id, custom: None }
+        Self { user_id, role, team_id, managed_teams: Vec::new(), custom: None }
+    }
+
+    /// The teams whose records the `team` scope reaches: the actor's own and those they manage.
+    pub fn teams(&self) -> Vec<Uuid> {
+        let mut teams: Vec<Uuid> = self.team_id.into_iter().collect();
+        for t in &self.managed_teams {
+            if !teams.contains(t) {
+                teams.push(*t);
+            }
+        }
+        teams
     }
 }
 
@@ -270,8 +283,10 @@ pub enum RowScope {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Restriction {
     pub user: Uuid,
-    /// Also rows owned by members of this team.
-    pub team: Option<Uuid>,
+    /// Also rows owned by members of these teams (`team` scope).
+    pub teams: Vec<Uuid>,
+    /// The user's own team, through which team shares reach them.
+    pub member_team: Option<Uuid>,
     /// Fields naming the user a row belongs to (`owner_id`; activities add `assigned_to`).
     pub owner_fields: Vec<&'static str>,
     /// Rows shared with the user or their team count (the entity can be shared).
@@ -300,7 +315,8 @@ fn read_scope_named(actor: &Actor, entity: &str) -> RowScope {
         Scope::All => RowScope::All,
         scope => RowScope::Restricted(Restriction {
             user: actor.user_id,
-            team: if scope == Scope::Team { actor.team_id } else { None },
+            teams: if scope == Scope::Team { actor.teams() } else { Vec::new() },
+            member_team: actor.team_id,
             owner_fields: if scope == Scope::None { Vec::new() } else { owner_fields(entity) },
             shares: shareable(entity),
             parents: if entity == "activities" {
@@ -345,7 +361,7 @@ impl SharePermission {
 pub struct Access {
     /// The actor owns it (or, for activities, is assigned to it).
     pub owned: bool,
-    /// Its owner is in the actor's team.
+    /// Its owner is in a team whose records the actor's `team` scope reaches.
     pub teammate: bool,
     /// The strongest share granting the actor (or their team) access.
     pub share: Option<SharePermission>,
@@ -466,7 +482,7 @@ mod tests {
     use crate::schema::builtin_schema;
 
     fn actor(role: Role) -> Actor {
-        Actor { user_id: Uuid::now_v7(), role, team_id: Some(Uuid::now_v7()), custom: None }
+        Actor::new(Uuid::now_v7(), role, Some(Uuid::now_v7()))
     }
 
     const OWN: Access = Access { owned: true, teammate: true, share: None };
@@ -535,7 +551,7 @@ mod tests {
         let rep = actor(Role::Rep);
         match read_scope(&rep, deals) {
             RowScope::Restricted(r) => {
-                assert_eq!(r.team, rep.team_id);
+                assert_eq!(r.teams, rep.team_id.into_iter().collect::<Vec<_>>());
                 assert!(r.shares);
             }
             RowScope::All => panic!("reps must not read everything"),

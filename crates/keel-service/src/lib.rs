@@ -9,6 +9,7 @@ pub mod error;
 pub mod records;
 mod refs;
 pub mod roles;
+mod teams;
 
 use std::sync::Arc;
 

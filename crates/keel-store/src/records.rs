@@ -197,17 +197,18 @@ fn scope_condition(tx: &Tx, entity: &EntityDef, scope: &RowScope) -> Condition {
 fn restriction_condition(tx: &Tx, table_name: &str, r: &Restriction) -> Condition {
     let user = id_value(tx, r.user);
     let mut any = Cond::any();
+    let teams: Vec<sea_query::Value> = r.teams.iter().map(|t| id_value(tx, *t)).collect();
     for field in &r.owner_fields {
         any = any.add(Expr::col(col(field)).eq(user.clone()));
-        if let Some(team) = r.team {
+        if !teams.is_empty() {
             let mut members = Query::select();
-            members.from(col("users")).column(col("id")).and_where(Expr::col(col("team_id")).eq(id_value(tx, team)));
+            members.from(col("users")).column(col("id")).and_where(Expr::col(col("team_id")).is_in(teams.clone()));
             any = any.add(Expr::col(col(field)).in_subquery(members));
         }
     }
     if r.shares {
         let mut grantee = Cond::any().add(Expr::col(col("user_id")).eq(user.clone()));
-        if let Some(team) = r.team {
+        if let Some(team) = r.member_team {
             grantee = grantee.add(Expr::col(col("team_id")).eq(id_value(tx, team)));
         }
         let mut shared = Query::select();

@@ -133,3 +133,52 @@ pub async fn team_of(tx: &mut Tx, user: Uuid) -> Result<Option<Uuid>> {
         None => Ok(None),
     }
 }
+
+/// Teams a user is listed as a manager of.
+pub async fn managed_by(tx: &mut Tx, user: Uuid) -> Result<Vec<Uuid>> {
+    let mut q = Query::select();
+    q.from(a("team_managers")).column(a("team_id")).and_where(Expr::col(a("user_id")).eq(uid(tx, Some(user))));
+    let rows = tx.fetch_all(&q).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.extend(r.uuid("team_id")?);
+    }
+    Ok(out)
+}
+
+/// The managers listed for a team.
+pub async fn managers_of(tx: &mut Tx, team: Uuid) -> Result<Vec<Uuid>> {
+    let mut q = Query::select();
+    q.from(a("team_managers"))
+        .column(a("user_id"))
+        .and_where(Expr::col(a("team_id")).eq(uid(tx, Some(team))))
+        .order_by(a("user_id"), Order::Asc);
+    let rows = tx.fetch_all(&q).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.extend(r.uuid("user_id")?);
+    }
+    Ok(out)
+}
+
+/// Replace a team's list of managers.
+pub async fn set_managers(tx: &mut Tx, team: Uuid, users: &[Uuid], now: OffsetDateTime) -> Result<()> {
+    let mut del = Query::delete();
+    del.from_table(a("team_managers")).and_where(Expr::col(a("team_id")).eq(uid(tx, Some(team))));
+    tx.execute(&del).await?;
+    if users.is_empty() {
+        return Ok(());
+    }
+    let mut q = Query::insert();
+    q.into_table(a("team_managers")).columns(["team_id", "user_id", "created_at"].map(a));
+    for u in users {
+        q.values(vec![
+            uid(tx, Some(team)),
+            uid(tx, Some(*u)),
+            tx.encode(FieldType::Timestamp, &Value::Timestamp(now)).into(),
+        ])
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    }
+    tx.execute(&q).await?;
+    Ok(())
+}

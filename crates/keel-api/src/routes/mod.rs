@@ -6,6 +6,7 @@ mod login_security;
 mod meta;
 mod records;
 mod roles;
+mod teams;
 
 use axum::Router;
 
@@ -19,6 +20,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .merge(auth::router())
         .merge(login_security::router())
         .merge(roles::router())
+        .merge(teams::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

@@ -67,7 +67,7 @@ fn actor_of(user: &Record) -> Option<Actor> {
     }
     // A name that is not built-in is a custom role; `actor_for` loads its definition.
     let role = Role::parse(user.text("role")?).unwrap_or(Role::Custom);
-    Some(Actor { user_id: user.id()?, role, team_id: user.get("team_id").as_uuid(), custom: None })
+    Some(Actor::new(user.id()?, role, user.get("team_id").as_uuid()))
 }
 
 impl Service {
@@ -160,6 +160,10 @@ impl Service {
         let user = records::get(&mut tx, users, user_id, &RowScope::All).await?;
         drop(tx);
         let mut actor = user.as_ref().and_then(actor_of).ok_or(ServiceError::Unauthenticated)?;
+        if actor.role != Role::Admin {
+            let mut tx = self.db.read().await?;
+            actor.managed_teams = keel_store::shares::managed_by(&mut tx, actor.user_id).await?;
+        }
         if actor.role == Role::Custom {
             // A missing definition leaves the actor with no CRM rights at all.
             let name = user.as_ref().and_then(|u| u.text("role")).unwrap_or_default();

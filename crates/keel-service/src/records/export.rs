@@ -42,6 +42,13 @@ const BATCH: u32 = 500;
 /// The rolling window of the per-day limit.
 const WINDOW: Duration = Duration::days(1);
 
+/// Starting an export needs two pooled connections at once (the snapshot, then the write
+/// transaction for the limit check and the audit entry). Were many exports to start
+/// together, each could hold a snapshot while waiting for a second connection that only a
+/// finished export would free: a pool deadlock. Starts therefore take turns (one at a time
+/// per process); streaming afterwards holds one connection and runs in parallel.
+static STARTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// Why an export was refused, beyond the errors every use case has.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -208,8 +215,8 @@ impl Service {
         query.cursor = None;
         query.count = false;
         query.limit = BATCH;
+        let _turn = STARTING.acquire().await.map_err(|e| ServiceError::Internal(format!("export gate: {e}")))?;
         let now = self.clock.now().to_offset(UtcOffset::UTC);
-
         // One snapshot for the count and every page.
         let mut snapshot = self.db.read().await?;
         audit_store::single_snapshot(&mut snapshot).await?;

@@ -55,10 +55,11 @@ pub(crate) fn present(ctx: &Ctx, entity: &EntityDef, record: &Record) -> serde_j
 async fn access(tx: &mut Tx, ctx: &Ctx, entity: &EntityDef, record: &Record) -> Result<Access, ServiceError> {
     let owned = owns(ctx, entity, record);
     let mut teammate = false;
-    if let Some(team) = ctx.actor.team_id {
+    let teams = ctx.actor.teams();
+    if !teams.is_empty() {
         for f in policy::owner_fields(&entity.name) {
             if let Some(owner) = record.get(f).as_uuid()
-                && shares::team_of(tx, owner).await? == Some(team)
+                && shares::team_of(tx, owner).await?.is_some_and(|t| teams.contains(&t))
             {
                 teammate = true;
                 break;

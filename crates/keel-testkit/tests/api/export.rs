@@ -348,3 +348,41 @@ async fn bad_exports_are_refused_like_lists(app: &TestApp) {
     assert_eq!(exports_in_audit(app, admin["id"].as_str().expect("id")).await.len(), 1);
 }
 both_backends!(bad_exports_are_refused_like_lists);
+
+async fn exports_are_audited_before_streaming_and_limits_hold_in_parallel(app: &TestApp) {
+    let team = app.team("Race").await;
+    let (m, manager) = app.member(Role::Manager, &team).await;
+    let m_id = m["id"].as_str().expect("id").to_string();
+    load_companies(app, &m_id, 700, "Race").await;
+
+    // A client that takes the headers and hangs up: the export is already recorded in full.
+    let token = manager.token.clone().expect("token");
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/companies/export.csv", app.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::OK);
+    drop(res);
+    let audited = exports_in_audit(app, &m_id).await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0]["details"]["count"], 700);
+
+    // Eight exports at once with four left: exactly four get through.
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let client = manager.clone();
+        tasks
+            .push(tokio::spawn(async move { client.get("/api/v1/companies/export.csv?industry=Retail").await.status }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.expect("task"));
+    }
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = statuses.iter().filter(|s| **s == StatusCode::TOO_MANY_REQUESTS).count();
+    assert_eq!((ok, limited), (4, 4), "{statuses:?}");
+    assert_eq!(exports_in_audit(app, &m_id).await.len(), 5);
+}
+both_backends!(exports_are_audited_before_streaming_and_limits_hold_in_parallel);

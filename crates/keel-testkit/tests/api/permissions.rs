@@ -380,3 +380,59 @@ async fn permission_changes_are_audited(app: &TestApp) {
     assert_eq!(role["details"]["diff"]["role"], json!({ "from": "rep", "to": "manager" }));
 }
 both_backends!(permission_changes_are_audited);
+
+async fn a_manager_listed_for_another_team_runs_it_too(app: &TestApp) {
+    let cast = cast(app).await;
+    let west_deal_company = app.admin.company(json!({ "owner_id": cast.r3 })).await;
+    let path = format!("/api/v1/companies/{}", west_deal_company["id"].as_str().unwrap_or_default());
+    assert_eq!(cast.manager.get(&path).await.status, StatusCode::NOT_FOUND, "West is not the manager's team yet");
+
+    let r3 = app.admin.get(&format!("/api/v1/users/{}", cast.r3)).await;
+    let west = r3.body["team_id"].as_str().expect("west id").to_string();
+    // Routes under /teams/{id} keep working next to /teams/{id}/managers.
+    assert_eq!(app.admin.get(&format!("/api/v1/teams/{west}")).await.status, StatusCode::OK);
+    let res = cast
+        .manager
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/teams/{west}/managers"),
+            Some(json!({ "user_ids": [cast.m] })),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN, "managers do not appoint themselves");
+    let res = app
+        .admin
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/teams/{west}/managers"),
+            Some(json!({ "user_ids": [cast.m] })),
+            &[],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(app.admin.get(&format!("/api/v1/teams/{west}/managers")).await.body["user_ids"], json!([cast.m]));
+
+    assert_eq!(cast.manager.get(&path).await.status, StatusCode::OK);
+    assert_eq!(cast.manager.patch(&path, json!({ "city": "Portland" })).await.status, StatusCode::OK);
+    // The rep of East still sees nothing of West.
+    assert_eq!(cast.rep.get(&path).await.status, StatusCode::NOT_FOUND);
+
+    let bad = app
+        .admin
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/teams/{west}/managers"),
+            Some(json!({ "user_ids": [uuid::Uuid::now_v7()] })),
+            &[],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .admin
+        .send(reqwest::Method::PUT, &format!("/api/v1/teams/{west}/managers"), Some(json!({ "user_ids": [] })), &[])
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(cast.manager.get(&path).await.status, StatusCode::NOT_FOUND, "removal takes effect at once");
+}
+both_backends!(a_manager_listed_for_another_team_runs_it_too);
