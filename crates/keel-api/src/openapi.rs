@@ -360,6 +360,43 @@ fn role_paths(paths: &mut Map<String, Value>) {
         .problem("404", "No such team.")
         .problem("422", "An unknown user, or more than 100.")
         .build();
+    let invite_reply = json!({
+        "type": "object", "required": ["user", "token", "expires_at"],
+        "properties": {
+            "user": schema_ref("User"),
+            "token": { "type": "string", "description": "Shown once: the invitee passes it to accept-invite." },
+            "expires_at": { "type": "string", "format": "date-time" },
+        },
+    });
+    let invite = Operation::new("inviteUser", "Users", "Invite a user")
+        .describe("Admins only. Creates the user (body as for creating a user, without `password`) and a one-time invitation valid for 7 days.")
+        .body(schema_ref("UserUpdate"))
+        .reply("201", "The user and the invitation token.", Some(invite_reply.clone()))
+        .problem("403", "Only admins may invite users.")
+        .problem("422", "The user fields are not valid.")
+        .build();
+    let reinvite = Operation::new("reinviteUser", "Users", "Issue a new invitation")
+        .param(param("id", "path", true, json!({ "type": "string", "format": "uuid" }), "The user's id."))
+        .reply("201", "The user and a new invitation token.", Some(invite_reply))
+        .problem("403", "Only admins may invite users.")
+        .problem("404", "No such user.")
+        .build();
+    let accept = Operation::new("acceptInvite", "Auth", "Accept an invitation")
+        .describe("No sign-in needed: sets the invited user's password. The token works once; a password that breaks the rules is refused without using it up.")
+        .body(json!({
+            "type": "object", "additionalProperties": false, "required": ["token", "password"],
+            "properties": { "token": { "type": "string" }, "password": { "type": "string", "minLength": 12 } },
+        }))
+        .reply("204", "The password is set; sign in with it.", None)
+        .problem("422", "An unknown, used or expired token (`token`), or a password that breaks the rules (`password`).")
+        .build();
+    let mut accept = accept;
+    if let Some(op) = accept.as_object_mut() {
+        op.insert("security".into(), json!([]));
+    }
+    add(paths, &format!("{API}/users/invite"), "post", invite);
+    add(paths, &format!("{API}/users/{{id}}/invite"), "post", reinvite);
+    add(paths, &format!("{API}/auth/accept-invite"), "post", accept);
     add(paths, &format!("{API}/teams/{{id}}/managers"), "get", get_managers);
     add(paths, &format!("{API}/teams/{{id}}/managers"), "put", set_managers);
 }
@@ -2324,7 +2361,8 @@ mod tests {
         let d = doc();
         for (path, method, op) in operations(&d) {
             let public = op.get("security") == Some(&json!([]));
-            let expected = matches!(path.as_str(), "/api/v1/auth/login" | "/healthz" | "/readyz");
+            let expected =
+                matches!(path.as_str(), "/api/v1/auth/login" | "/api/v1/auth/accept-invite" | "/healthz" | "/readyz");
             assert_eq!(public, expected, "{method} {path}");
             if !public {
                 assert!(op["responses"].get("401").is_some(), "{method} {path}");

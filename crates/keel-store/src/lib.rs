@@ -9,6 +9,7 @@ pub mod changes;
 pub mod db;
 pub mod error;
 pub mod idempotency;
+pub mod invites;
 pub mod login_security;
 pub mod records;
 pub mod roles;

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod invites;
 mod login_security;
 mod meta;
 mod records;
@@ -21,6 +22,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .merge(login_security::router())
         .merge(roles::router())
         .merge(teams::router())
+        .merge(invites::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

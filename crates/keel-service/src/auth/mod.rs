@@ -3,6 +3,8 @@
 //! hashes are stored, so a database leak does not leak live credentials.
 
 mod account;
+mod invites;
+pub use invites::Invite;
 pub mod lockout;
 pub mod password;
 mod sessions;

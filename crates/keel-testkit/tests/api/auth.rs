@@ -97,3 +97,37 @@ async fn passwords_must_be_long_enough(app: &TestApp) {
     assert_eq!(res.error_fields(), vec!["password"]);
 }
 both_backends!(passwords_must_be_long_enough);
+
+async fn invited_users_choose_their_own_password_once(app: &TestApp) {
+    let res = app
+        .admin
+        .post("/api/v1/users/invite", json!({ "email": "new.hire@example.com", "name": "New Hire", "role": "rep" }))
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let token = res.body["token"].as_str().expect("token").to_string();
+    assert_eq!(res.body["user"]["email"], "new.hire@example.com");
+
+    // Nobody can sign in before the invitation is accepted.
+    assert_eq!(login(app, "new.hire@example.com", "whatever password 1").await.status(), StatusCode::UNAUTHORIZED);
+    let anon = app.anonymous();
+    let weak = anon.post("/api/v1/auth/accept-invite", json!({ "token": token, "password": "short" })).await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(weak.error_fields(), vec!["password"]);
+    let ok =
+        anon.post("/api/v1/auth/accept-invite", json!({ "token": token, "password": "a brand new passphrase" })).await;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT, "a refused password does not use the token up: {}", ok.text);
+    assert_eq!(login(app, "new.hire@example.com", "a brand new passphrase").await.status(), StatusCode::OK);
+    let again =
+        anon.post("/api/v1/auth/accept-invite", json!({ "token": token, "password": "another new passphrase" })).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY, "tokens work once");
+    assert_eq!(again.error_fields(), vec!["token"]);
+
+    let (_, manager) = app.user(keel_domain::policy::Role::Manager).await;
+    let denied = manager.post("/api/v1/users/invite", json!({ "email": "x@example.com", "name": "X" })).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let id = res.body["user"]["id"].as_str().expect("id");
+    let fresh = app.admin.post(&format!("/api/v1/users/{id}/invite"), json!({})).await;
+    assert_eq!(fresh.status, StatusCode::CREATED, "{}", fresh.text);
+    assert_ne!(fresh.body["token"], json!(token));
+}
+both_backends!(invited_users_choose_their_own_password_once);
