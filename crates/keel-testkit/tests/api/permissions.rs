@@ -11,7 +11,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// What each actor may do with companies, contacts and deals by ownership. A record the
-/// actor may not read answers 404 to every action (ids do not leak).
+/// actor may not read answers 404 to every action (ids do not leak). `read` covers get,
+/// search, list filters and aggregates; exports follow the same scope and are tested in
+/// export.rs (reps may not export at all); create is role-wide, tested in validation.rs.
 ///
 /// | actor   | ownership    | read | update | delete | share |
 const MATRIX: &[(&str, &str, bool, bool, bool, bool)] = &[
@@ -121,6 +123,9 @@ async fn check(app: &TestApp, who: &str, client: &Client, entity: &str, rows: &[
         assert_eq!(found.body["total"], if read { 1 } else { 0 }, "search count: {at}");
         let listed = client.get(&format!("/api/v1/{entity}?id={id}")).await;
         assert_eq!(listed.body["data"].as_array().map_or(0, Vec::len), usize::from(read), "list filter: {at}");
+        let totals = client.get(&format!("/api/v1/{entity}/aggregate?id={id}")).await;
+        assert_eq!(totals.status, StatusCode::OK, "aggregate: {at}: {}", totals.text);
+        assert_eq!(totals.body["total"]["count"], i64::from(read), "aggregate count: {at}");
 
         let res = client.patch(&path, update_body(entity)).await;
         let want = if update { StatusCode::OK } else { denied(read) };
