@@ -238,7 +238,7 @@ fn parse_filter(entity: &EntityDef, key: &str, raw: &str) -> Result<Filter, Filt
             Operand::Many(values)
         }
         Op::Contains => {
-            if !is_textual(field.ty) {
+            if !field.ty.is_textual() {
                 return Err((
                     key.to_string(),
                     "invalid_filter",
@@ -257,19 +257,6 @@ fn parse_filter(entity: &EntityDef, key: &str, raw: &str) -> Result<Filter, Filt
         _ => Operand::One(filter_value(field, raw).map_err(|(c, m)| (key.to_string(), c, m))?),
     };
     Ok(Filter { field: field.name.clone(), op, operand })
-}
-
-fn is_textual(ty: FieldType) -> bool {
-    matches!(
-        ty,
-        FieldType::Text
-            | FieldType::LongText
-            | FieldType::Email
-            | FieldType::Phone
-            | FieldType::Url
-            | FieldType::Select
-            | FieldType::Currency
-    )
 }
 
 /// Filter values arrive as text; decode them by the field's type (exactly, no normalising

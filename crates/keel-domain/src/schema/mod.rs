@@ -38,6 +38,20 @@ pub enum FieldType {
 }
 
 impl FieldType {
+    /// Values of this type are text (stored and compared as strings).
+    pub fn is_textual(self) -> bool {
+        matches!(
+            self,
+            FieldType::Text
+                | FieldType::LongText
+                | FieldType::Email
+                | FieldType::Phone
+                | FieldType::Url
+                | FieldType::Select
+                | FieldType::Currency
+        )
+    }
+
     /// The JSON Schema type a value of this field takes on the wire.
     pub fn json_type(self) -> &'static str {
         match self {

@@ -691,16 +691,7 @@ mod tests {
     fn shape_matches(ty: FieldType, v: &Value) -> bool {
         match v {
             Value::Null => true,
-            Value::Text(_) => matches!(
-                ty,
-                FieldType::Text
-                    | FieldType::LongText
-                    | FieldType::Email
-                    | FieldType::Phone
-                    | FieldType::Url
-                    | FieldType::Select
-                    | FieldType::Currency
-            ),
+            Value::Text(_) => ty.is_textual(),
             Value::Int(_) => matches!(ty, FieldType::Integer | FieldType::Money | FieldType::Percent),
             Value::Bool(_) => ty == FieldType::Boolean,
             Value::Date(_) => ty == FieldType::Date,
