@@ -101,7 +101,11 @@ impl Service {
         let attempt = self.audit_login_step(started, &email, None, "locked_out", ip, user_agent).await?;
         let user = self.user_by("email", Value::Text(email.clone())).await?;
         let stored = user.as_ref().and_then(|u| u.text("password_hash")).unwrap_or(dummy_hash()).to_string();
-        let ok = password::verify(password, &stored);
+        // argon2 is slow on purpose: keep it off the async workers.
+        let candidate = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("password check failed: {e}")))?;
         let actor = user.as_ref().and_then(actor_of);
         if !ok || actor.is_none() {
             let (user_id, reason) = crate::audit::login_failure(user.as_ref(), ok);
