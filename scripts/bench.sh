@@ -50,9 +50,9 @@ company=$(curl -sf -b "$jar" "localhost:$port/api/v1/companies?limit=1&sort=name
 last=$(curl -sf -b "$jar" "localhost:$port/api/v1/contacts?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["last_name"])')
 
 measure() {
-  local label=$1 path=$2
+  local label=$1 path=$2 cookies=${3:-$jar}
   local times
-  times=$(for _ in $(seq 1 $runs); do curl -s -o /dev/null -w '%{time_total}\n' -b "$jar" "localhost:$port$path"; done | sort -n)
+  times=$(for _ in $(seq 1 $runs); do curl -s -o /dev/null -w '%{time_total}\n' -b "$cookies" "localhost:$port$path"; done | sort -n)
   local median p95
   median=$(echo "$times" | sed -n "$((runs / 2))p")
   p95=$(echo "$times" | sed -n "$((runs * 95 / 100))p")
@@ -73,3 +73,14 @@ measure "search contacts q=$last with count" "/api/v1/contacts?q=$last&count=tru
 measure "search companies q=glo" "/api/v1/companies?q=glo"
 measure "deals amount>=500000 sorted -amount" "/api/v1/deals?amount%5Bgte%5D=50000000&sort=-amount"
 measure "contacts total count (count=true)" "/api/v1/contacts?count=true&limit=1"
+measure "deals totals by stage (aggregate, 200k deals)" "/api/v1/deals/aggregate?group_by=stage"
+
+# The same requests as a sales rep: row-level security adds team and share subqueries.
+rep_jar=$(mktemp)
+curl -sf -c "$rep_jar" -H 'content-type: application/json' \
+  -d '{"email":"sam.rivera@keel.local","password":"keel-demo-password"}' "localhost:$port/api/v1/auth/login" >/dev/null
+measure "rep: contacts, first page" "/api/v1/contacts" "$rep_jar"
+measure "rep: search contacts q=joh" "/api/v1/contacts?q=joh" "$rep_jar"
+measure "rep: contacts count (team scope)" "/api/v1/contacts?count=true&limit=1" "$rep_jar"
+measure "rep: deals totals by stage (own amounts only)" "/api/v1/deals/aggregate?group_by=stage" "$rep_jar"
+measure "rep: activities, first page (via parents)" "/api/v1/activities" "$rep_jar"

@@ -195,15 +195,33 @@ fn scope_condition(tx: &Tx, entity: &EntityDef, scope: &RowScope) -> Condition {
 /// user or their team, or hanging off a visible parent. Subqueries use the owner, share
 /// and reference indexes, so the page and its count stay in SQL.
 fn restriction_condition(tx: &Tx, table_name: &str, r: &Restriction) -> Condition {
+    restriction_at(tx, table_name, r, true)
+}
+
+/// A column in a row-scope term. On SQLite the list query's own terms are written
+/// `+column`, which keeps them out of index selection: otherwise SQLite unions the
+/// owner-index lookups (MULTI-INDEX OR) and sorts every visible row (a whole team's
+/// half-million contacts) to return a page, instead of walking the sort index and
+/// stopping after one page. Subqueries (parents' scopes) want the full set and keep
+/// their indexes.
+fn scoped(tx: &Tx, field: &str, top: bool) -> Expr {
+    if top && tx.backend() == Backend::Sqlite {
+        Expr::expr(Expr::cust(format!("+\"{field}\"")))
+    } else {
+        Expr::col(col(field))
+    }
+}
+
+fn restriction_at(tx: &Tx, table_name: &str, r: &Restriction, top: bool) -> Condition {
     let user = id_value(tx, r.user);
     let mut any = Cond::any();
     let teams: Vec<sea_query::Value> = r.teams.iter().map(|t| id_value(tx, *t)).collect();
     for field in &r.owner_fields {
-        any = any.add(Expr::col(col(field)).eq(user.clone()));
+        any = any.add(scoped(tx, field, top).eq(user.clone()));
         if !teams.is_empty() {
             let mut members = Query::select();
             members.from(col("users")).column(col("id")).and_where(Expr::col(col("team_id")).is_in(teams.clone()));
-            any = any.add(Expr::col(col(field)).in_subquery(members));
+            any = any.add(scoped(tx, field, top).in_subquery(members));
         }
     }
     if r.shares {
@@ -217,7 +235,7 @@ fn restriction_condition(tx: &Tx, table_name: &str, r: &Restriction) -> Conditio
             .column(col("record_id"))
             .and_where(Expr::col(col("entity")).eq(table_name))
             .cond_where(grantee);
-        any = any.add(Expr::col(col("id")).in_subquery(shared));
+        any = any.add(scoped(tx, "id", top).in_subquery(shared));
     }
     for (field, parent) in &r.parents {
         let parent_restriction = Restriction {
@@ -227,8 +245,8 @@ fn restriction_condition(tx: &Tx, table_name: &str, r: &Restriction) -> Conditio
             ..r.clone()
         };
         let mut visible = Query::select();
-        visible.from(col(parent)).column(col("id")).cond_where(restriction_condition(tx, parent, &parent_restriction));
-        any = any.add(Expr::col(col(field)).in_subquery(visible));
+        visible.from(col(parent)).column(col("id")).cond_where(restriction_at(tx, parent, &parent_restriction, false));
+        any = any.add(scoped(tx, field, top).in_subquery(visible));
     }
     any
 }
