@@ -90,7 +90,7 @@ pub async fn update(
 pub async fn get(tx: &mut Tx, entity: &EntityDef, id: Uuid, scope: &RowScope) -> Result<Option<Record>> {
     let mut q = select_all(entity);
     q.and_where(Expr::col(col("id")).eq(id_value(tx, id)));
-    q.cond_where(scope_condition(tx, entity, scope));
+    q.cond_where(scope_condition(tx, entity, scope, Reach::Page));
     match tx.fetch_optional(&q).await? {
         Some(row) => Ok(Some(decode(entity, &row)?)),
         None => Ok(None),
@@ -184,20 +184,25 @@ pub struct Page {
     pub total: Option<i64>,
 }
 
-fn scope_condition(tx: &Tx, entity: &EntityDef, scope: &RowScope) -> Condition {
+/// How a scope's parent terms are written. A page stops after a few rows, so each row
+/// checks its parent with a correlated EXISTS (an index lookup); a count or a sum visits
+/// every row, so the visible parents are listed once (`IN (SELECT …)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    Page,
+    Full,
+}
+
+fn scope_condition(tx: &Tx, entity: &EntityDef, scope: &RowScope, reach: Reach) -> Condition {
     match scope {
         RowScope::All => Cond::all(),
-        RowScope::Restricted(r) => restriction_condition(tx, &entity.name, r),
+        RowScope::Restricted(r) => restriction_at(tx, &entity.name, r, Some(reach)),
     }
 }
 
 /// Rows the restriction lets through: owned by the user (or a teammate), shared with the
 /// user or their team, or hanging off a visible parent. Subqueries use the owner, share
 /// and reference indexes, so the page and its count stay in SQL.
-fn restriction_condition(tx: &Tx, table_name: &str, r: &Restriction) -> Condition {
-    restriction_at(tx, table_name, r, true)
-}
-
 /// A column in a row-scope term. On SQLite the list query's own terms are written
 /// `+column`, which keeps them out of index selection: otherwise SQLite unions the
 /// owner-index lookups (MULTI-INDEX OR) and sorts every visible row (a whole team's
@@ -212,7 +217,9 @@ fn scoped(tx: &Tx, field: &str, top: bool) -> Expr {
     }
 }
 
-fn restriction_at(tx: &Tx, table_name: &str, r: &Restriction, top: bool) -> Condition {
+/// `reach` is `Some` for the queried table itself, `None` inside a parent's subquery.
+fn restriction_at(tx: &Tx, table_name: &str, r: &Restriction, reach: Option<Reach>) -> Condition {
+    let top = reach.is_some();
     let user = id_value(tx, r.user);
     let mut any = Cond::any();
     let teams: Vec<sea_query::Value> = r.teams.iter().map(|t| id_value(tx, *t)).collect();
@@ -244,9 +251,20 @@ fn restriction_at(tx: &Tx, table_name: &str, r: &Restriction, top: bool) -> Cond
             parents: Vec::new(),
             ..r.clone()
         };
-        let mut visible = Query::select();
-        visible.from(col(parent)).column(col("id")).cond_where(restriction_at(tx, parent, &parent_restriction, false));
-        any = any.add(scoped(tx, field, top).in_subquery(visible));
+        let inner = restriction_at(tx, parent, &parent_restriction, None);
+        if reach == Some(Reach::Page) {
+            let mut exists = Query::select();
+            exists
+                .expr(Expr::val(1))
+                .from_as(col(parent), col("p"))
+                .and_where(Expr::col((col("p"), col("id"))).equals((col(table_name), col(field))))
+                .cond_where(inner);
+            any = any.add(Expr::exists(exists));
+        } else {
+            let mut visible = Query::select();
+            visible.from(col(parent)).column(col("id")).cond_where(inner);
+            any = any.add(scoped(tx, field, top).in_subquery(visible));
+        }
     }
     any
 }
@@ -362,6 +380,7 @@ fn where_clause(
     query: &ListQuery,
     scope: &RowScope,
     extra: &[Filter],
+    reach: Reach,
 ) -> Result<Option<Condition>> {
     let mut cond = Cond::all();
     cond = if query.trashed {
@@ -369,7 +388,7 @@ fn where_clause(
     } else {
         cond.add(Expr::col(col("deleted_at")).is_null())
     };
-    cond = cond.add(scope_condition(tx, entity, scope));
+    cond = cond.add(scope_condition(tx, entity, scope, reach));
     for f in query.filters.iter().chain(extra) {
         cond = cond.add(filter_condition(tx, entity, f)?);
     }
@@ -390,7 +409,7 @@ pub async fn list(
     scope: &RowScope,
     extra: &[Filter],
 ) -> Result<Page> {
-    let Some(cond) = where_clause(tx, entity, query, scope, extra)? else {
+    let Some(cond) = where_clause(tx, entity, query, scope, extra, Reach::Page)? else {
         return Ok(Page { records: Vec::new(), next_cursor: None, total: query.count.then_some(0) });
     };
 
@@ -420,7 +439,8 @@ pub async fn list(
 
     let total = if query.count {
         let mut c = Query::select();
-        c.from(table(entity)).expr_as(Func::count(Expr::col(Asterisk)), col("n")).cond_where(cond);
+        let full = where_clause(tx, entity, query, scope, extra, Reach::Full)?.unwrap_or(cond);
+        c.from(table(entity)).expr_as(Func::count(Expr::col(Asterisk)), col("n")).cond_where(full);
         let row = tx.fetch_optional(&c).await?;
         Some(row.map_or(Ok(0), |r| r.i64("n"))?)
     } else {
@@ -473,7 +493,7 @@ pub async fn aggregate(
     group_by: Option<&str>,
     sums: &[(String, SumRule)],
 ) -> Result<Vec<Group>> {
-    let Some(cond) = where_clause(tx, entity, query, scope, extra)? else {
+    let Some(cond) = where_clause(tx, entity, query, scope, extra, Reach::Full)? else {
         return Ok(Vec::new());
     };
     let summed = |field: &str, rule: &SumRule| -> SimpleExpr {
