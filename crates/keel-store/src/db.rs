@@ -48,7 +48,9 @@ impl Db {
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-            let opts = PgConnectOptions::from_str(url)?;
+            // JIT compilation pays off for long analytical queries, not for a CRM's short
+            // ones: on a 1M-row scope query it added ~85 ms of compile time to a 400 ms plan.
+            let opts = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
