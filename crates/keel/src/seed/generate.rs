@@ -975,23 +975,4 @@ mod tests {
         let first = g.company(&users());
         assert!(first.text("name").is_some());
     }
-
-    /// `cargo test -p keel --release -- --ignored million` to time it.
-    #[test]
-    #[ignore]
-    fn a_million_contacts_generate_in_well_under_a_minute() {
-        let mut g = generator(10);
-        let users = users();
-        let companies: Vec<CompanyRef> =
-            (0..1000).map(|_| CompanyRef::from_record(&g.company(&users)).expect("ref")).collect();
-        let start = std::time::Instant::now();
-        let mut bytes = 0usize;
-        for i in 0..1_000_000 {
-            let r = g.contact(Some(&companies[i % companies.len()]), &users);
-            bytes += r.fields.len();
-        }
-        let took = start.elapsed();
-        eprintln!("1,000,000 contacts in {took:?} ({bytes} fields)");
-        assert!(took < std::time::Duration::from_secs(30), "{took:?}");
-    }
 }
