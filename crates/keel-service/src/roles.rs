@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use keel_domain::FieldErrors;
-use keel_domain::policy::{Role, RoleDef};
+use keel_domain::policy::{self, AdminPower, Role, RoleDef};
 use keel_store::changes::{self, ChangeOp, NewChange};
 use keel_store::{Tx, roles};
 use serde_json::{Map, Value as Json, json};
@@ -18,12 +18,7 @@ use crate::{Ctx, Service, ServiceError};
 const BUILT_IN: [Role; 3] = [Role::Admin, Role::Manager, Role::Rep];
 
 fn admin_only(ctx: &Ctx) -> Result<(), ServiceError> {
-    // Defining what others may do is itself an admin permission.
-    if ctx.actor.role == Role::Admin {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden("only admins may manage roles".into()))
-    }
+    Ok(policy::can_administer(&ctx.actor, AdminPower::ManageRoles)?)
 }
 
 fn parse_stored(stored: &roles::StoredRole) -> Result<RoleDef, ServiceError> {

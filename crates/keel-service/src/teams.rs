@@ -2,7 +2,7 @@
 //! here has `team` scope over the team's records too (one manager over several teams).
 
 use keel_domain::FieldErrors;
-use keel_domain::policy::Role;
+use keel_domain::policy::{self, AdminPower};
 use keel_store::changes::{self, ChangeOp, NewChange};
 use keel_store::{records, shares};
 use serde_json::json;
@@ -24,9 +24,7 @@ impl Service {
     /// Replace a team's managers (admins). Recorded in the change log and audited as
     /// `permission.changed`.
     pub async fn set_team_managers(&self, ctx: &Ctx, team: Uuid, users: &[Uuid]) -> Result<Vec<Uuid>, ServiceError> {
-        if ctx.actor.role != Role::Admin {
-            return Err(ServiceError::Forbidden("only admins may change who manages a team".into()));
-        }
+        policy::can_administer(&ctx.actor, AdminPower::ManageTeams)?;
         let mut wanted = users.to_vec();
         wanted.sort();
         wanted.dedup();

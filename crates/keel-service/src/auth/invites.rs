@@ -50,9 +50,7 @@ impl Service {
     }
 
     async fn issue_invite(&self, ctx: &Ctx, user_id: Uuid) -> Result<(String, OffsetDateTime), ServiceError> {
-        if ctx.actor.role != Role::Admin {
-            return Err(ServiceError::Forbidden("only admins may invite users".into()));
-        }
+        keel_domain::policy::can_administer(&ctx.actor, keel_domain::policy::AdminPower::InviteUsers)?;
         let token = new_secret();
         let now = self.clock.now();
         let expires_at = now + INVITE_LIFETIME;

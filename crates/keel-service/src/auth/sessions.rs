@@ -2,7 +2,7 @@
 //! an admin ending a user's sessions, and ending a user's sessions when they are
 //! deactivated.
 
-use keel_domain::policy::{Role, RowScope};
+use keel_domain::policy::RowScope;
 use keel_domain::{EntityDef, Record};
 use keel_store::login_security as store;
 use keel_store::{Tx, records};
@@ -61,11 +61,7 @@ impl Service {
 
     /// An admin ends all of a user's sessions (and, with `tokens`, their API tokens).
     pub async fn revoke_user_sessions(&self, ctx: &Ctx, user_id: Uuid, tokens: bool) -> Result<Revoked, ServiceError> {
-        // Managing users is admin-only (as `policy::can_modify` has it for users); asked
-        // here directly because this is not a change to the user record.
-        if ctx.actor.role != Role::Admin {
-            return Err(ServiceError::Forbidden("only admins may end other users' sessions".into()));
-        }
+        keel_domain::policy::can_administer(&ctx.actor, keel_domain::policy::AdminPower::RevokeSessions)?;
         let users = self.entity("users")?;
         let exists = {
             let mut tx = self.db.read().await?;
