@@ -9,6 +9,7 @@ pub mod openapi;
 mod request_id;
 mod routes;
 mod security_headers;
+mod web_assets;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -40,6 +41,9 @@ impl AppState {
 /// The whole application: used by `keel serve` and by the tests alike.
 pub fn app(state: AppState) -> Router {
     routes::router(state.clone())
+        // What no route answers: the embedded web app for pages (GET/HEAD outside `/api`,
+        // `/healthz`, `/readyz`), the API's problem+json 404 for everything else.
+        .fallback(web_assets::fallback)
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::middleware))
         .layer(axum::middleware::from_fn(request_id::middleware))
         .with_state(state)

@@ -1,6 +1,6 @@
 //! Security headers on every response: a strict Content-Security-Policy (only this
-//! origin; no framing), `nosniff`, a same-origin referrer policy, `X-Frame-Options` for
-//! old browsers, and HSTS when Keel is served over HTTPS (`--secure-cookies`, or a proxy
+//! origin, plus `data:` images; no framing), `nosniff`, a same-origin referrer policy,
+//! `X-Frame-Options` for old browsers, and HSTS when Keel is served over HTTPS (`--secure-cookies`, or a proxy
 //! saying `X-Forwarded-Proto: https`). A handler that sets one of them itself keeps its own.
 //!
 //! The `/api/docs` page is one self-contained file with an inline `<script>` and
@@ -14,7 +14,10 @@ use axum::response::Response;
 
 use crate::AppState;
 
-const CSP: &str = "default-src 'self'; base-uri 'self'; form-action 'self'; object-src 'none'; frame-ancestors 'none'";
+/// The web app's bundle is all same-origin files (no inline script or style element);
+/// images may also be `data:` URLs (icons inlined by the bundler, avatars).
+const CSP: &str = "default-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'self'; object-src 'none'; \
+                   frame-ancestors 'none'";
 const DOCS_PATH: &str = "/api/docs";
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
                         base-uri 'self'; form-action 'self'; object-src 'none'; frame-ancestors 'none'";

@@ -13,3 +13,4 @@ mod roles;
 mod schema_conformance;
 mod trash;
 mod validation;
+mod web_assets;
