@@ -3,11 +3,12 @@
 
 DATABASE_URL ?= sqlite://keel.db
 
-## Build and run Keel on SQLite with demo data; prints the URL and the login.
+## Build the web app and Keel (which embeds it), run on SQLite with demo data; prints the URL and the login.
 run:
+	bash scripts/build-web.sh
 	DATABASE_URL=$(DATABASE_URL) cargo run -p keel -- serve --demo
 
-## Every check and test, on SQLite and PostgreSQL (starts or installs PostgreSQL if needed).
+## Every check and test, on SQLite and PostgreSQL, browser tests included (starts or installs PostgreSQL and Chromium if needed).
 test:
 	bash scripts/test.sh
 

@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# The whole test suite: formatting, lints, the layering rules, unit tests and the API
-# tests on SQLite and PostgreSQL. Installs or starts what it needs.
+# The whole test suite: the web app's checks, formatting, lints, the layering rules, unit
+# tests, the API tests on SQLite and PostgreSQL, and the browser tests on both. Installs
+# or starts what it needs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-postgres.sh
+
+# First: cargo embeds web/dist into the binary, so the tests below run the real web app.
+echo "== web"
+bash scripts/build-web.sh
+npm --prefix web run lint
+npm --prefix web run typecheck
+npm --prefix web test
 
 echo "== format"
 cargo fmt --all -- --check
@@ -22,3 +30,8 @@ fi
 
 echo "== tests (SQLite and PostgreSQL)"
 cargo test --workspace
+
+echo "== end-to-end (Chromium)"
+bash scripts/ensure-chromium.sh
+cargo build -p keel
+npm --prefix web run e2e
