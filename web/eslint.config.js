@@ -17,6 +17,7 @@ export default tseslint.config(
   {
     files: ['e2e/**/*.mjs', '*.js'],
     extends: [js.configs.recommended],
-    languageOptions: { globals: globals.node },
+    // Browser tests pass functions to the page (waitForFunction, evaluate): both apply.
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },
 );

@@ -3,6 +3,11 @@
 //! `X-Frame-Options` for old browsers, and HSTS when Keel is served over HTTPS (`--secure-cookies`, or a proxy
 //! saying `X-Forwarded-Proto: https`). A handler that sets one of them itself keeps its own.
 //!
+//! Pages of the web app (every path outside `/api/` and the health checks) also allow
+//! inline *style* (never script): the accessible dialog and menu components lock page
+//! scrolling by adding a small `<style>` element at run time, and CSP nonces would need
+//! a per-response rewrite of the embedded index.html. API responses keep the strict policy.
+//!
 //! The `/api/docs` page is one self-contained file with an inline `<script>` and
 //! `<style>` (it works offline, with no CDN), so that route alone also allows inline
 //! script and style. Everything it renders from data goes through text nodes.
@@ -18,6 +23,8 @@ use crate::AppState;
 /// images may also be `data:` URLs (icons inlined by the bundler, avatars).
 const CSP: &str = "default-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'self'; object-src 'none'; \
                    frame-ancestors 'none'";
+const APP_CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'self'; \
+                       form-action 'self'; object-src 'none'; frame-ancestors 'none'";
 const DOCS_PATH: &str = "/api/docs";
 const DOCS_CSP: &str = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; \
                         base-uri 'self'; form-action 'self'; object-src 'none'; frame-ancestors 'none'";
@@ -41,11 +48,18 @@ fn set_default(headers: &mut HeaderMap, name: HeaderName, value: &'static str) {
 }
 
 pub async fn middleware(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let docs = req.uri().path() == DOCS_PATH;
+    let path = req.uri().path();
+    let csp = if path == DOCS_PATH {
+        DOCS_CSP
+    } else if path.starts_with("/api/") || path == "/healthz" || path == "/readyz" {
+        CSP
+    } else {
+        APP_CSP
+    };
     let https = is_https(state.secure_cookies, req.headers());
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    set_default(h, header::CONTENT_SECURITY_POLICY, if docs { DOCS_CSP } else { CSP });
+    set_default(h, header::CONTENT_SECURITY_POLICY, csp);
     set_default(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set_default(h, header::REFERRER_POLICY, "same-origin");
     set_default(h, header::X_FRAME_OPTIONS, "DENY");

@@ -5,7 +5,7 @@ interface Toast {
   id: number;
   tone: Tone;
   text: string;
-  action?: { label: string; run: () => void };
+  action?: { label: string; run: () => void | Promise<void> };
 }
 
 interface ToastApi {
@@ -43,7 +43,7 @@ export function ToastProvider({ children }: { children: ReactNode }) {
               <button
                 className="btn btn-link"
                 onClick={() => {
-                  t.action?.run();
+                  void t.action?.run();
                   dismiss(t.id);
                 }}
               >

@@ -1,6 +1,7 @@
+import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useNavigate } from 'react-router';
-import { ApiError, errorMessage } from '../../api/client';
+import { ApiError, api, errorMessage } from '../../api/client';
 import { useDeleteRecord, useRestoreRecord } from '../../api/records';
 import type { CrmRecord, EntityDef } from '../../api/types';
 import { Confirm } from '../../components/Modal';
@@ -10,7 +11,7 @@ import { formatRelative } from '../../lib/format';
 /** Delete to the trash (with Undo), asking before taking a company's deals along. */
 export function DeleteButton({ def, record, listPath }: { def: EntityDef; record: CrmRecord; listPath: string }) {
   const remove = useDeleteRecord(def.name);
-  const restore = useRestoreRecord(def.name);
+  const qc = useQueryClient();
   const toast = useToast();
   const navigate = useNavigate();
   const [confirm, setConfirm] = useState<null | { cascade: boolean; deals?: number }>(null);
@@ -21,16 +22,20 @@ export function DeleteButton({ def, record, listPath }: { def: EntityDef; record
       {
         onSuccess: () => {
           setConfirm(null);
+          // The Undo outlives this page (it is unmounted by then), so it calls the API
+          // itself rather than through this component's mutation.
           toast.show(`${def.singular} moved to the trash`, 'success', {
             label: 'Undo',
-            run: () =>
-              restore.mutate(record.id, {
-                onSuccess: () => {
-                  toast.show(`${def.singular} restored`);
-                  navigate(`${listPath}/${record.id}`);
-                },
-                onError: (e) => toast.show(errorMessage(e), 'error'),
-              }),
+            run: async () => {
+              try {
+                await api(`/api/v1/${def.name}/${record.id}/restore`, { method: 'POST', body: {} });
+                await qc.invalidateQueries({ queryKey: ['records'] });
+                toast.show(`${def.singular} restored`);
+                navigate(`${listPath}/${record.id}`);
+              } catch (e) {
+                toast.show(errorMessage(e), 'error');
+              }
+            },
           });
           navigate(listPath);
         },

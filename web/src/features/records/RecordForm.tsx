@@ -245,7 +245,10 @@ function FieldInput({
 }) {
   const id = `f-${field.name}`;
   const wide = field.type === 'long_text';
-  const common = { id, 'aria-invalid': Boolean(error), 'aria-describedby': error ? `${id}-err` : field.help ? `${id}-help` : undefined };
+  const common = {
+    id,
+    'aria-required': field.required || undefined,
+    'aria-invalid': Boolean(error), 'aria-describedby': error ? `${id}-err` : field.help ? `${id}-help` : undefined };
   let input;
   switch (field.type) {
     case 'long_text':
