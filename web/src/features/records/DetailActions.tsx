@@ -6,7 +6,7 @@ import { useDeleteRecord, useRestoreRecord } from '../../api/records';
 import type { CrmRecord, EntityDef } from '../../api/types';
 import { Confirm } from '../../components/Modal';
 import { useToast } from '../../components/toast';
-import { formatRelative } from '../../lib/format';
+import { capitalize, formatRelative } from '../../lib/format';
 
 /** Delete to the trash (with Undo), asking before taking a company's deals along. */
 export function DeleteButton({ def, record, listPath }: { def: EntityDef; record: CrmRecord; listPath: string }) {
@@ -24,13 +24,13 @@ export function DeleteButton({ def, record, listPath }: { def: EntityDef; record
           setConfirm(null);
           // The Undo outlives this page (it is unmounted by then), so it calls the API
           // itself rather than through this component's mutation.
-          toast.show(`${def.singular} moved to the trash`, 'success', {
+          toast.show(`${capitalize(def.singular)} moved to the trash`, 'success', {
             label: 'Undo',
             run: async () => {
               try {
                 await api(`/api/v1/${def.name}/${record.id}/restore`, { method: 'POST', body: {} });
                 await qc.invalidateQueries({ queryKey: ['records'] });
-                toast.show(`${def.singular} restored`);
+                toast.show(`${capitalize(def.singular)} restored`);
                 navigate(`${listPath}/${record.id}`);
               } catch (e) {
                 toast.show(errorMessage(e), 'error');
@@ -86,7 +86,7 @@ export function TrashBanner({ def, record }: { def: EntityDef; record: CrmRecord
         disabled={restore.isPending}
         onClick={() =>
           restore.mutate(record.id, {
-            onSuccess: () => toast.show(`${def.singular} restored`),
+            onSuccess: () => toast.show(`${capitalize(def.singular)} restored`),
             onError: (e) => toast.show(errorMessage(e), 'error'),
           })
         }

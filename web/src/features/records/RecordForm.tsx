@@ -8,7 +8,7 @@ import { formFields, useEntity } from '../../api/schema';
 import type { CrmRecord, FieldDef } from '../../api/types';
 import { Modal } from '../../components/Modal';
 import { useToast } from '../../components/toast';
-import { moneyInput, parseMoney } from '../../lib/format';
+import { capitalize, moneyInput, parseMoney } from '../../lib/format';
 import { checkForm, type FormValues } from '../../lib/validate';
 import { ReferenceInput } from './ReferenceInput';
 
@@ -109,7 +109,13 @@ export function RecordForm({
   const create = useCreateRecord(entity);
   const update = useUpdateRecord(entity);
   const fields = useMemo(
-    () => (def ? formFields(def).filter((f) => !(HIDDEN_ON_FORM[entity] ?? []).includes(f.name)) : []),
+    () => {
+      if (!def) return [];
+      const shown = formFields(def).filter((f) => !(HIDDEN_ON_FORM[entity] ?? []).includes(f.name));
+      // The owner is a system-wide field listed first in the schema; on a form it reads
+      // better last, after what the record is about.
+      return [...shown.filter((f) => f.name !== 'owner_id'), ...shown.filter((f) => f.name === 'owner_id')];
+    },
     [def, entity],
   );
   const initial = useMemo(() => {
@@ -176,7 +182,7 @@ export function RecordForm({
         { id: record.id, version: record.version, changes },
         {
           onSuccess: (r) => {
-            toast.show(`${def?.singular ?? 'Record'} saved`);
+            toast.show(`${capitalize(def?.singular ?? 'record')} saved`);
             onSaved(r);
           },
           onError,
@@ -187,7 +193,7 @@ export function RecordForm({
       for (const [k, v] of Object.entries(body)) if (v !== null) createBody[k] = v;
       create.mutate(createBody, {
         onSuccess: (r) => {
-          toast.show(`${def?.singular ?? 'Record'} created`);
+          toast.show(`${capitalize(def?.singular ?? 'record')} created`);
           onSaved(r);
         },
         onError,
