@@ -111,6 +111,9 @@ fn tags(schema: &Schema) -> Vec<Value> {
     tags.push(json!({ "name": "Meta", "description": "Schema metadata and the change feed." }));
     tags.push(json!({ "name": "Audit", "description": "The tamper-evident audit log (admins only)." }));
     tags.push(
+        json!({ "name": "Dashboard", "description": "Sales figures for the dashboard, computed in the database." }),
+    );
+    tags.push(
         json!({ "name": "Roles", "description": "Built-in and custom roles: grants per entity and field rules." }),
     );
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
@@ -288,6 +291,7 @@ fn paths(schema: &Schema) -> Map<String, Value> {
     }
     meta_paths(schema, &mut paths);
     audit_paths(&mut paths);
+    dashboard_paths(&mut paths);
     auth_paths(schema, &mut paths);
     login_security_paths(&mut paths);
     role_paths(&mut paths);
@@ -1173,6 +1177,30 @@ fn audit_paths(paths: &mut Map<String, Value>) {
     add(paths, &format!("{API}/audit/verify"), "get", verify);
 }
 
+fn dashboard_paths(paths: &mut Map<String, Value>) {
+    let dashboard = Operation::new("getDashboard", "Dashboard", "The dashboard's figures")
+        .describe(
+            "Won revenue this month and last, open deals closing in the next 7 and 30 days, the win rate and won \
+             revenue per month over the twelve months ending with this one, the open pipeline per stage (with \
+             weighted amounts) and the ten companies with the most won revenue. Every figure is an aggregate over \
+             the deals the caller may see, like `GET /api/v1/deals/aggregate`: a role that reads amounts only on \
+             its own deals gets sums of those, and `_redacted_from_sums` says so. A company the caller may not see \
+             is listed with `name: null`.",
+        )
+        .param(param(
+            "today",
+            "query",
+            false,
+            json!({ "type": "string", "format": "date" }),
+            "The caller's local date (`YYYY-MM-DD`), which the months and windows are counted from. Default: \
+             today's date in UTC.",
+        ))
+        .reply("200", "The figures.", Some(schema_ref("Dashboard")))
+        .problem("400", "`today` is not a date, is repeated, or another parameter was given; `errors` names each one.")
+        .build();
+    add(paths, &format!("{API}/dashboard"), "get", dashboard);
+}
+
 fn health_paths(paths: &mut Map<String, Value>) {
     let status = |value: &str| json!({ "type": "object", "required": ["status"], "properties": { "status": { "const": value } } });
     let live = Operation::new("getHealth", "Health", "Liveness")
@@ -1222,6 +1250,7 @@ fn schemas(schema: &Schema) -> Map<String, Value> {
     login_security_schemas(&mut out);
     metadata_schemas(&mut out);
     audit_schemas(&mut out);
+    dashboard_schemas(schema, &mut out);
     out
 }
 
@@ -1736,6 +1765,90 @@ fn audit_schemas(out: &mut Map<String, Value>) {
                         "detail": { "type": "string" },
                     },
                 },
+            },
+        }),
+    );
+}
+
+/// The shape of `GET /api/v1/dashboard`; stage names come from the deals' stage options.
+fn dashboard_schemas(schema: &Schema, out: &mut Map<String, Value>) {
+    let open: Vec<&str> = schema
+        .entity("deals")
+        .and_then(|d| d.field("stage"))
+        .map(|f| f.options.iter().filter(|o| o.closed.is_none()).map(|o| o.value.as_str()).collect())
+        .unwrap_or_default();
+    let int = json!({ "type": "integer", "format": "int64" });
+    let money = json!({ "type": "integer", "format": "int64", "description": "Integer minor units." });
+    out.insert(
+        "DashboardTally".into(),
+        json!({
+            "type": "object",
+            "required": ["count", "amount"],
+            "properties": { "count": int, "amount": money },
+        }),
+    );
+    out.insert(
+        "Dashboard".into(),
+        json!({
+            "type": "object",
+            "required": ["today", "won_this_month", "won_last_month", "closing_next_7_days", "closing_next_30_days", "conversion", "revenue_by_month", "open_by_stage", "top_companies"],
+            "properties": {
+                "today": { "type": "string", "format": "date", "description": "The date the figures are for." },
+                "won_this_month": { "$ref": "#/components/schemas/DashboardTally", "description": "Deals in a won stage with `actual_close_date` in this calendar month (all of it)." },
+                "won_last_month": schema_ref("DashboardTally"),
+                "closing_next_7_days": { "$ref": "#/components/schemas/DashboardTally", "description": "Open deals with `expected_close_date` from today to today + 7 days, inclusive." },
+                "closing_next_30_days": schema_ref("DashboardTally"),
+                "conversion": {
+                    "type": "object",
+                    "required": ["won", "lost", "rate"],
+                    "description": "Deals won and lost with `actual_close_date` in the twelve months ending with this one.",
+                    "properties": {
+                        "won": int,
+                        "lost": int,
+                        "rate": { "type": ["number", "null"], "description": "won / (won + lost); null when none closed." },
+                    },
+                },
+                "revenue_by_month": {
+                    "type": "array",
+                    "minItems": 12,
+                    "maxItems": 12,
+                    "description": "Won deals per month (by `actual_close_date`), oldest first, ending with this month; empty months included.",
+                    "items": {
+                        "type": "object",
+                        "required": ["month", "count", "amount"],
+                        "properties": { "month": { "type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$" }, "count": int, "amount": money },
+                    },
+                },
+                "open_by_stage": {
+                    "type": "array",
+                    "description": "Every open stage in pipeline order, empty ones included.",
+                    "items": {
+                        "type": "object",
+                        "required": ["stage", "count", "amount", "weighted_amount"],
+                        "properties": {
+                            "stage": { "type": "string", "enum": open },
+                            "count": int,
+                            "amount": money,
+                            "weighted_amount": { "type": "integer", "format": "int64", "description": "sum(amount × probability) / 100." },
+                        },
+                    },
+                },
+                "top_companies": {
+                    "type": "array",
+                    "maxItems": 10,
+                    "description": "Companies by won amount (all time), largest first, ties by name.",
+                    "items": {
+                        "type": "object",
+                        "required": ["company_id", "name", "count", "amount"],
+                        "properties": {
+                            "company_id": { "type": "string", "format": "uuid" },
+                            "name": { "type": ["string", "null"], "description": "Null when the caller may not see the company." },
+                            "count": int,
+                            "amount": money,
+                        },
+                    },
+                },
+                "_redacted_from_sums": { "type": "array", "items": { "type": "string" }, "description": "Present when the caller reads these deal fields only on their own deals: sums leave the other deals' values out." },
             },
         }),
     );
@@ -2324,6 +2437,17 @@ mod tests {
         {
             assert!(seen.contains(id), "{id}");
         }
+    }
+
+    #[test]
+    fn the_dashboard_takes_today_and_lists_the_open_stages_from_the_metadata() {
+        let d = doc();
+        let op = operation(&d, "/api/v1/dashboard", "get");
+        assert_eq!(param_names(&d, op), ["today"]);
+        let dashboard = component(&d, "Dashboard");
+        let stage = &dashboard["properties"]["open_by_stage"]["items"]["properties"]["stage"];
+        assert_eq!(stage["enum"], json!(["Prospecting", "Qualification", "Proposal", "Negotiation"]));
+        assert!(dashboard["required"].as_array().is_some_and(|r| r.len() == 9));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod dashboard;
 mod diff;
 pub mod error;
 pub mod records;

@@ -8,7 +8,7 @@ use keel_domain::schema::{EntityDef, FieldType};
 use keel_domain::value::{Record, Value};
 use sea_query::{
     Alias, Asterisk, BinOper, CaseStatement, Cond, Condition, Expr, Func, LikeExpr, NullOrdering, Order, Query,
-    SelectStatement, SimpleExpr,
+    SelectStatement, SimpleExpr, WindowStatement,
 };
 use uuid::Uuid;
 
@@ -468,6 +468,8 @@ pub enum SumRule {
     All,
     /// Only over rows owned by this user (the field is hidden elsewhere).
     OwnedBy(Uuid),
+    /// Over no row: the field is hidden everywhere, so the sum is 0.
+    Hidden,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -493,6 +495,49 @@ pub async fn aggregate(
     group_by: Option<&str>,
     sums: &[(String, SumRule)],
 ) -> Result<Vec<Group>> {
+    grouped(tx, entity, query, scope, extra, group_by, sums, None).await
+}
+
+/// Which groups `aggregate_top` keeps, and in what order.
+#[derive(Debug, Clone, Copy)]
+pub struct TopBy<'a> {
+    /// The sum to rank by (an index into `sums`), largest first.
+    pub sum: usize,
+    /// Ties go by this text field of the record the group key references (the group field
+    /// must be a reference), as far as `scope` lets the reader see that record: a record
+    /// they may not see, or one in the trash, sorts after the visible ones. Then by the key.
+    pub tie_label: Option<(&'a str, &'a RowScope)>,
+    /// At most this many groups.
+    pub limit: u64,
+}
+
+/// The `top.limit` largest groups of an aggregate (a leaderboard: deals won per company),
+/// ranked, cut and tie-broken in SQL so only those groups leave the database.
+#[allow(clippy::too_many_arguments)]
+pub async fn aggregate_top(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    query: &ListQuery,
+    scope: &RowScope,
+    extra: &[Filter],
+    group_by: &str,
+    sums: &[(String, SumRule)],
+    top: TopBy<'_>,
+) -> Result<Vec<Group>> {
+    grouped(tx, entity, query, scope, extra, Some(group_by), sums, Some(top)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn grouped(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    query: &ListQuery,
+    scope: &RowScope,
+    extra: &[Filter],
+    group_by: Option<&str>,
+    sums: &[(String, SumRule)],
+    top: Option<TopBy<'_>>,
+) -> Result<Vec<Group>> {
     let Some(cond) = where_clause(tx, entity, query, scope, extra, Reach::Full)? else {
         return Ok(Vec::new());
     };
@@ -503,6 +548,7 @@ pub async fn aggregate(
                 .case(Expr::col(col("owner_id")).eq(id_value(tx, *user)), Expr::col(col(field)))
                 .finally(Expr::val(sea_query::Value::BigInt(None)))
                 .into(),
+            SumRule::Hidden => Expr::val(0i64).into(),
         };
         // SUM(bigint) is numeric on PostgreSQL; cast back so both backends return i64.
         Func::cast_as(Func::coalesce([Func::sum(value).into(), Expr::val(0i64).into()]), col("BIGINT")).into()
@@ -522,6 +568,7 @@ pub async fn aggregate(
                 .case(Expr::col(col("owner_id")).eq(id_value(tx, user)), product)
                 .finally(Expr::val(sea_query::Value::BigInt(None)))
                 .into(),
+            SumRule::Hidden => Expr::val(0i64).into(),
         };
         let sum: SimpleExpr =
             Func::cast_as(Func::coalesce([Func::sum(value).into(), Expr::val(0i64).into()]), col("BIGINT")).into();
@@ -532,7 +579,46 @@ pub async fn aggregate(
         None => None,
     };
     if let Some(f) = group_field {
-        q.expr_as(Expr::col(col(&f.name)), col("k")).group_by_col(col(&f.name)).order_by(col("k"), Order::Asc);
+        q.expr_as(Expr::col(col(&f.name)), col("k")).group_by_col(col(&f.name));
+        match top {
+            None => {
+                q.order_by(col("k"), Order::Asc);
+            }
+            Some(top) => {
+                // Rank every group by the sum (tied groups share a rank), keep the ranks
+                // within the limit — so every group tied at the cut — and only then order
+                // by the label: it is looked up for about `limit` groups, not all of them.
+                let (field, rule) =
+                    sums.get(top.sum).ok_or_else(|| StoreError::Corrupt(format!("no sum {} to rank by", top.sum)))?;
+                let mut window = WindowStatement::new();
+                window.order_by_expr(summed(field, rule), Order::Desc);
+                q.expr_window_as(Func::cust(col("RANK")), window, col("r"));
+                let g = || col("g");
+                let mut ranked = Query::select();
+                ranked
+                    .column(Asterisk)
+                    .from_subquery(std::mem::replace(&mut q, Query::select()), g())
+                    .and_where(Expr::col((g(), col("r"))).lte(i64::try_from(top.limit).unwrap_or(i64::MAX)))
+                    .order_by((g(), col(&format!("s{}", top.sum))), Order::Desc);
+                if let Some((label, label_scope)) = top.tie_label {
+                    let parent = f.reference.as_deref().ok_or_else(|| {
+                        StoreError::Corrupt(format!("{} is not a reference; its groups have no label", f.name))
+                    })?;
+                    let mut name = Query::select();
+                    name.column((col("p"), col(label)))
+                        .from_as(col(parent), col("p"))
+                        .and_where(Expr::col((col("p"), col("id"))).equals((g(), col("k"))))
+                        .and_where(Expr::col((col("p"), col("deleted_at"))).is_null());
+                    if let RowScope::Restricted(r) = label_scope {
+                        name.cond_where(restriction_at(tx, parent, r, None));
+                    }
+                    let name = SimpleExpr::SubQuery(None, Box::new(name.into_sub_query_statement()));
+                    ranked.order_by_expr_with_nulls(name, Order::Asc, NullOrdering::Last);
+                }
+                ranked.order_by((g(), col("k")), Order::Asc).limit(top.limit);
+                q = ranked;
+            }
+        }
     }
     let rows = tx.fetch_all(&q).await?;
     let mut out = Vec::with_capacity(rows.len());

@@ -2,6 +2,7 @@
 
 mod audit;
 mod auth;
+mod dashboard;
 mod invites;
 mod login_security;
 mod meta;
@@ -23,6 +24,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .merge(roles::router())
         .merge(teams::router())
         .merge(invites::router())
+        .merge(dashboard::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

@@ -4,6 +4,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod changes;
+mod dashboard;
 mod export;
 mod lists;
 mod login_security;
