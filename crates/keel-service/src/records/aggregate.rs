@@ -47,12 +47,23 @@ impl Service {
             .into());
         }
         let extra = super::read::guard_filters(ctx, entity, query)?;
+        let rules = policy::field_rules(&ctx.actor);
         let sums: Vec<(String, SumRule)> = entity
             .fields
             .iter()
             .filter(|f| f.ty == FieldType::Money)
             .map(|f| {
-                let rule = if partial.contains(&f.name) { SumRule::OwnedBy(ctx.actor.user_id) } else { SumRule::All };
+                // A money field readable nowhere sums to 0; one readable on own records
+                // only sums those.
+                let readable_nowhere =
+                    rules.iter().any(|r| r.entity == entity.name && r.field == f.name && r.read == policy::Scope::None);
+                let rule = if readable_nowhere {
+                    SumRule::Hidden
+                } else if partial.contains(&f.name) {
+                    SumRule::OwnedBy(ctx.actor.user_id)
+                } else {
+                    SumRule::All
+                };
                 (f.name.clone(), rule)
             })
             .collect();

@@ -334,5 +334,12 @@ async fn custom_field_rules_limit_the_figures(app: &TestApp) {
     assert_eq!(d["open_by_stage"][2], json!({ "stage": "Proposal", "count": 1, "amount": 0, "weighted_amount": 0 }));
     assert_eq!(d["top_companies"], json!([{ "company_id": acme, "name": "Acme", "count": 2, "amount": 0 }]));
     assert_eq!(d["_redacted_from_sums"], json!(["amount", "actual_close_date"]));
+
+    // The pipeline's aggregate endpoint hides the amount the same way, own deals included.
+    let agg = forecaster.get("/api/v1/deals/aggregate?group_by=stage").await;
+    assert_eq!(agg.status, StatusCode::OK, "{}", agg.text);
+    assert_eq!(agg.body["total"]["count"], 3);
+    assert_eq!(agg.body["total"]["sum"]["amount"], 0, "{}", agg.text);
+    assert_eq!(agg.body["total"]["weighted_amount"], 0, "{}", agg.text);
 }
 both_backends!(custom_field_rules_limit_the_figures);
