@@ -19,8 +19,7 @@ use axum::response::Response;
 
 use crate::AppState;
 
-/// The web app's bundle is all same-origin files (no inline script or style element);
-/// images may also be `data:` URLs (icons inlined by the bundler, avatars).
+/// API responses: this origin only (images may also be `data:` URLs).
 const CSP: &str = "default-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'self'; object-src 'none'; \
                    frame-ancestors 'none'";
 const APP_CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; base-uri 'self'; \
