@@ -2,6 +2,7 @@
 //! validates, writes the row and appends to the change log before committing. REST
 //! today, GraphQL, sync, imports, workflows and the assistant later all call these.
 
+pub mod assistant;
 pub mod audit;
 pub mod auth;
 pub mod dashboard;

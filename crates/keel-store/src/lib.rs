@@ -3,6 +3,7 @@
 //! differences (value encoding, full-text search, write locking) live in `db.rs` and
 //! `search.rs`. Nothing above this crate sees SQL.
 
+pub mod assistant;
 pub mod audit;
 pub mod auth;
 pub mod changes;
