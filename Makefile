@@ -12,9 +12,10 @@ run:
 test:
 	bash scripts/test.sh
 
-## Seed a large database and measure list/search latency (see docs/BENCHMARKS.md).
+## Seed large databases and measure list/search latency and the web app's bundle and first screens (see docs/BENCHMARKS.md).
 bench:
 	bash scripts/bench.sh
+	bash scripts/bench-web.sh
 
 fmt:
 	cargo fmt --all
