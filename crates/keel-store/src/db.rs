@@ -101,6 +101,17 @@ impl Db {
         })
     }
 
+    /// A write transaction for bookkeeping that appends nothing to the change log or the
+    /// audit log (the job queue, run history): on PostgreSQL it skips the writers'
+    /// advisory lock, so workers do not queue behind record writes; SQLite still has one
+    /// writer (BEGIN IMMEDIATE).
+    pub async fn side_write(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
     /// Is the database answering? For `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         match self {

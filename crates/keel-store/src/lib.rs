@@ -5,6 +5,7 @@
 
 pub mod assistant;
 pub mod audit;
+pub mod automation;
 pub mod auth;
 pub mod changes;
 pub mod db;
