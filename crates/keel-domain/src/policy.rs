@@ -522,6 +522,9 @@ pub enum AdminPower {
     InviteUsers,
     /// End another user's sessions.
     RevokeSessions,
+    /// Define, change, run and inspect workflows, and retry their dead jobs. Workflows act
+    /// on any record as the admin who saved them, so this stays with admins.
+    ManageWorkflows,
 }
 
 pub fn can_administer(actor: &Actor, power: AdminPower) -> Result<(), Denied> {
@@ -534,6 +537,7 @@ pub fn can_administer(actor: &Actor, power: AdminPower) -> Result<(), Denied> {
             AdminPower::ManageTeams => "only admins may change who manages a team",
             AdminPower::InviteUsers => "only admins may invite users",
             AdminPower::RevokeSessions => "only admins may end other users' sessions",
+            AdminPower::ManageWorkflows => "only admins may manage workflows",
         }
         .into(),
     ))
@@ -609,9 +613,13 @@ mod tests {
 
     #[test]
     fn only_admins_hold_the_admin_powers() {
-        for power in
-            [AdminPower::ManageRoles, AdminPower::ManageTeams, AdminPower::InviteUsers, AdminPower::RevokeSessions]
-        {
+        for power in [
+            AdminPower::ManageRoles,
+            AdminPower::ManageTeams,
+            AdminPower::InviteUsers,
+            AdminPower::RevokeSessions,
+            AdminPower::ManageWorkflows,
+        ] {
             assert!(can_administer(&actor(Role::Admin), power).is_ok());
             assert!(can_administer(&actor(Role::Manager), power).is_err());
             assert!(can_administer(&actor(Role::Custom), power).is_err());

@@ -4,6 +4,7 @@
 
 pub mod assistant;
 pub mod audit;
+pub mod automation;
 pub mod auth;
 pub mod dashboard;
 mod diff;

@@ -160,7 +160,7 @@ impl Service {
         Ok(())
     }
 
-    async fn actor_for(&self, user_id: Uuid) -> Result<Actor, ServiceError> {
+    pub(crate) async fn actor_for(&self, user_id: Uuid) -> Result<Actor, ServiceError> {
         let users = self.entity("users")?;
         let mut tx = self.db.read().await?;
         let user = records::get(&mut tx, users, user_id, &RowScope::All).await?;
