@@ -1,0 +1,118 @@
+//! Actions: each is rendered first (templates → the exact input it will send or write,
+//! also what a dry run shows and what the run history keeps), then executed with an
+//! idempotency key derived from the job and the action's index.
+
+mod email;
+mod http;
+mod records;
+
+use std::sync::Arc;
+
+use keel_domain::EntityDef;
+use keel_service::{Ctx, Service, ServiceError};
+use minijinja::Environment;
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use crate::config::AutomationConfig;
+use crate::definition::Action;
+use crate::template::{self, Flavor};
+
+/// Why an action failed, and whether trying again could help.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    /// A network error, a timeout, a 5xx or 429, a busy database: retried with backoff.
+    #[error("{0}")]
+    Transient(String),
+    /// A template error, a refused address, a 4xx, a validation error: retrying the same
+    /// input cannot succeed, so the job is dead-lettered at once.
+    #[error("{0}")]
+    Permanent(String),
+}
+
+impl ActionError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, ActionError::Permanent(_))
+    }
+}
+
+impl From<ServiceError> for ActionError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Busy | ServiceError::Internal(_) => ActionError::Transient(e.to_string()),
+            other => ActionError::Permanent(other.to_string()),
+        }
+    }
+}
+
+/// What an action is about: the trigger record and who the run acts as.
+pub struct Target<'a> {
+    pub entity: &'a EntityDef,
+    pub record_id: Uuid,
+    /// The run's context (what templates see).
+    pub context: &'a Json,
+}
+
+/// Renders and executes actions; one per worker, shared by its runs.
+pub struct Runtime {
+    pub service: Service,
+    pub config: Arc<AutomationConfig>,
+    env: Environment<'static>,
+    http: reqwest::Client,
+}
+
+impl Runtime {
+    pub fn new(service: Service, config: Arc<AutomationConfig>) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(config.http_timeout)
+            .user_agent(concat!("Keel/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .unwrap_or_default();
+        Self { service, config, env: template::environment(), http }
+    }
+
+    fn text(&self, source: &str, ctx: &Json) -> Result<String, ActionError> {
+        template::render(&self.env, Flavor::Text, source, ctx).map_err(ActionError::Permanent)
+    }
+
+    fn html(&self, source: &str, ctx: &Json) -> Result<String, ActionError> {
+        template::render(&self.env, Flavor::Html, source, ctx).map_err(ActionError::Permanent)
+    }
+
+    /// Every string in a JSON value rendered as a template.
+    fn json(&self, v: &Json, ctx: &Json) -> Result<Json, ActionError> {
+        Ok(match v {
+            Json::String(s) => Json::String(self.text(s, ctx)?),
+            Json::Array(items) => Json::Array(items.iter().map(|i| self.json(i, ctx)).collect::<Result<_, _>>()?),
+            Json::Object(map) => Json::Object(
+                map.iter().map(|(k, i)| Ok((k.clone(), self.json(i, ctx)?))).collect::<Result<_, ActionError>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    /// The action's input with every template rendered: what it will send or write.
+    pub async fn render(&self, action: &Action, target: &Target<'_>, key: &str) -> Result<Json, ActionError> {
+        match action {
+            Action::SendEmail { .. } => email::render(self, action, target.context, key),
+            Action::PostSlack { .. } | Action::PostTeams { .. } | Action::CallWebhook { .. } => {
+                http::render(self, action, target.context)
+            }
+            Action::CreateActivity { .. } | Action::UpdateRecord { .. } => records::render(self, action, target).await,
+        }
+    }
+
+    /// Do it. `input` is what `render` returned; `key` identifies this action of this job,
+    /// so a receiver that deduplicates sees a retry as the same message.
+    pub async fn execute(&self, action: &Action, input: &Json, key: &str, ctx: &Ctx) -> Result<Json, ActionError> {
+        match action {
+            Action::SendEmail { .. } => email::send(self, input).await,
+            Action::PostSlack { .. } | Action::PostTeams { .. } | Action::CallWebhook { .. } => {
+                http::send(self, action, input, key).await
+            }
+            Action::CreateActivity { .. } | Action::UpdateRecord { .. } => {
+                records::execute(self, input, key, ctx).await
+            }
+        }
+    }
+}
