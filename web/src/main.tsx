@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { lazy, StrictMode } from 'react';
+import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, Navigate, Outlet, RouterProvider, useLocation } from 'react-router';
 import { ApiError, setUnauthenticatedHandler } from './api/client';
@@ -10,16 +10,6 @@ import { ErrorState, Skeleton } from './components/ui';
 import { SignIn } from './features/auth/SignIn';
 import './styles.css';
 
-// Each page is its own chunk, so the first screen downloads only what it shows.
-const MyTasks = lazy(() => import('./features/activities/MyTasks').then((m) => ({ default: m.MyTasks })));
-const CompaniesList = lazy(() => import('./features/companies/CompaniesList').then((m) => ({ default: m.CompaniesList })));
-const CompanyDetail = lazy(() => import('./features/companies/CompanyDetail').then((m) => ({ default: m.CompanyDetail })));
-const ContactDetail = lazy(() => import('./features/contacts/ContactDetail').then((m) => ({ default: m.ContactDetail })));
-const ContactsList = lazy(() => import('./features/contacts/ContactsList').then((m) => ({ default: m.ContactsList })));
-const Dashboard = lazy(() => import('./features/dashboard/Dashboard').then((m) => ({ default: m.Dashboard })));
-const DealDetail = lazy(() => import('./features/deals/DealDetail').then((m) => ({ default: m.DealDetail })));
-const DealsList = lazy(() => import('./features/deals/DealsList').then((m) => ({ default: m.DealsList })));
-const Pipeline = lazy(() => import('./features/deals/Pipeline').then((m) => ({ default: m.Pipeline })));
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -52,6 +42,10 @@ function NotFound() {
   return <ErrorState error={new Error('This page does not exist.')} />;
 }
 
+// Each page is its own chunk, loaded by the router before it switches pages: the old page
+// stays up meanwhile, and the new one mounts (and starts its queries) the moment its chunk
+// arrives. (React.lazy under Suspense would hold every page back ~300 ms: React throttles
+// revealing a Suspense boundary, measured in docs/BENCHMARKS.md.)
 const router = createBrowserRouter([
   { path: '/login', element: <SignIn /> },
   {
@@ -60,15 +54,15 @@ const router = createBrowserRouter([
       {
         element: <Shell />,
         children: [
-          { index: true, element: <Dashboard /> },
-          { path: 'companies', element: <CompaniesList /> },
-          { path: 'companies/:id', element: <CompanyDetail /> },
-          { path: 'contacts', element: <ContactsList /> },
-          { path: 'contacts/:id', element: <ContactDetail /> },
-          { path: 'deals', element: <DealsList /> },
-          { path: 'deals/pipeline', element: <Pipeline /> },
-          { path: 'deals/:id', element: <DealDetail /> },
-          { path: 'activities', element: <MyTasks /> },
+          { index: true, lazy: () => import('./features/dashboard/Dashboard').then((m) => ({ Component: m.Dashboard })) },
+          { path: 'companies', lazy: () => import('./features/companies/CompaniesList').then((m) => ({ Component: m.CompaniesList })) },
+          { path: 'companies/:id', lazy: () => import('./features/companies/CompanyDetail').then((m) => ({ Component: m.CompanyDetail })) },
+          { path: 'contacts', lazy: () => import('./features/contacts/ContactsList').then((m) => ({ Component: m.ContactsList })) },
+          { path: 'contacts/:id', lazy: () => import('./features/contacts/ContactDetail').then((m) => ({ Component: m.ContactDetail })) },
+          { path: 'deals', lazy: () => import('./features/deals/DealsList').then((m) => ({ Component: m.DealsList })) },
+          { path: 'deals/pipeline', lazy: () => import('./features/deals/Pipeline').then((m) => ({ Component: m.Pipeline })) },
+          { path: 'deals/:id', lazy: () => import('./features/deals/DealDetail').then((m) => ({ Component: m.DealDetail })) },
+          { path: 'activities', lazy: () => import('./features/activities/MyTasks').then((m) => ({ Component: m.MyTasks })) },
           { path: '*', element: <NotFound /> },
         ],
       },

@@ -1,9 +1,9 @@
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
-import { Suspense, useEffect, useState } from 'react';
+import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useMe, useSignOut } from '../api/session';
 import { CommandPalette } from '../features/search/CommandPalette';
-import { Avatar, Skeleton } from './ui';
+import { Avatar } from './ui';
 
 const NAV = [
   { to: '/', label: 'Dashboard', icon: '◧', end: true },
@@ -82,9 +82,7 @@ export function Shell() {
           </DropdownMenu.Root>
         </header>
         <main id="main" className="content" tabIndex={-1}>
-          <Suspense fallback={<Skeleton lines={8} />}>
-            <Outlet />
-          </Suspense>
+          <Outlet />
         </main>
       </div>
       <nav className="tabbar" aria-label="Main navigation">

@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { lazy, Suspense } from 'react';
+import { useEffect, useState, type ComponentType } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { useMe } from '../../api/session';
@@ -7,12 +7,32 @@ import { EmptyState, ErrorState, PageHeader, Skeleton } from '../../components/u
 import { formatMoney, formatNumber, formatPercent, localToday } from '../../lib/format';
 import type { DashboardData } from './types';
 
-// Chart.js loads in its own chunk, after the figures are on screen.
-const Charts = lazy(() => import('./Charts'));
+// Chart.js is its own chunk, requested as soon as this page's code runs, so it downloads
+// while the figures load. It is shown through state rather than React.lazy + Suspense,
+// which would hold it back ~300 ms after it arrives (React throttles Suspense reveals).
+type ChartsComponent = ComponentType<{ data: DashboardData }>;
+let chartsModule: Promise<ChartsComponent> | undefined;
+function loadCharts(): Promise<ChartsComponent> {
+  chartsModule ??= import('./Charts').then((m) => m.default);
+  return chartsModule;
+}
+
+function useCharts(): ChartsComponent | null {
+  const [charts, setCharts] = useState<ChartsComponent | null>(null);
+  useEffect(() => {
+    let live = true;
+    void loadCharts().then((c) => live && setCharts(() => c));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return charts;
+}
 
 export function Dashboard() {
   const me = useMe().data;
   const today = localToday();
+  const charts = useCharts();
   const q = useQuery({
     queryKey: ['records', 'dashboard', today],
     queryFn: ({ signal }) => api<DashboardData>('/api/v1/dashboard', { query: { today }, signal }),
@@ -31,7 +51,7 @@ export function Dashboard() {
           ))}
         </div>
       ) : (
-        <DashboardBody d={q.data} />
+        <DashboardBody d={q.data} Charts={charts} />
       )}
     </>
   );
@@ -48,7 +68,7 @@ function Trend({ now, before }: { now: number; before: number }) {
   );
 }
 
-function DashboardBody({ d }: { d: DashboardData }) {
+function DashboardBody({ d, Charts }: { d: DashboardData; Charts: ChartsComponent | null }) {
   const noDeals =
     d.open_by_stage.every((s) => s.count === 0) && d.conversion.won + d.conversion.lost === 0 && d.top_companies.length === 0;
   if (noDeals) {
@@ -91,20 +111,18 @@ function DashboardBody({ d }: { d: DashboardData }) {
       {d._redacted_from_sums && (
         <p className="muted small">Amounts of deals you can't see in full are left out of the sums.</p>
       )}
-      <Suspense
-        fallback={
-          <div className="chart-row">
-            <div className="card chart-card">
-              <Skeleton lines={6} />
-            </div>
-            <div className="card chart-card">
-              <Skeleton lines={6} />
-            </div>
-          </div>
-        }
-      >
+      {Charts ? (
         <Charts data={d} />
-      </Suspense>
+      ) : (
+        <div className="chart-row">
+          <div className="card chart-card">
+            <Skeleton lines={6} />
+          </div>
+          <div className="card chart-card">
+            <Skeleton lines={6} />
+          </div>
+        </div>
+      )}
       <section className="card" aria-label="Top companies">
         <div className="card-head">
           <h2>Top companies by won amount</h2>
