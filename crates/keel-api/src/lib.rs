@@ -29,12 +29,21 @@ pub struct AppState {
     /// Mark the session cookie `Secure` (set when Keel is served over HTTPS).
     pub secure_cookies: bool,
     openapi: Arc<serde_json::Value>,
+    /// Workflows: CRUD, manual and dry runs (the workers run in `keel serve`).
+    pub automation: keel_automation::Automation,
 }
 
 impl AppState {
     pub fn new(service: Service, secure_cookies: bool) -> Self {
         let openapi = Arc::new(openapi::document(service.schema()));
-        Self { service, secure_cookies, openapi }
+        let automation = keel_automation::Automation::new(service.clone(), Default::default());
+        Self { service, secure_cookies, openapi, automation }
+    }
+
+    /// Use this automation configuration (public URL for links, retry limits).
+    pub fn with_automation(mut self, config: keel_automation::AutomationConfig) -> Self {
+        self.automation = keel_automation::Automation::new(self.service.clone(), config);
+        self
     }
 }
 

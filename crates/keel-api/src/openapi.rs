@@ -116,6 +116,9 @@ fn tags(schema: &Schema) -> Vec<Value> {
     tags.push(
         json!({ "name": "Roles", "description": "Built-in and custom roles: grants per entity and field rules." }),
     );
+    tags.push(
+        json!({ "name": "Workflows", "description": "Workflow automation, run history and background jobs (admins)." }),
+    );
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
     tags
 }
@@ -295,8 +298,91 @@ fn paths(schema: &Schema) -> Map<String, Value> {
     auth_paths(schema, &mut paths);
     login_security_paths(&mut paths);
     role_paths(&mut paths);
+    workflow_paths(&mut paths);
     health_paths(&mut paths);
     paths
+}
+
+/// Workflow automation (docs/AUTOMATION.md): admins only, every change audited.
+fn workflow_paths(paths: &mut Map<String, Value>) {
+    let id = param("id", "path", true, json!({ "type": "string", "format": "uuid" }), "The workflow's id.");
+    let limit = param(
+        "limit",
+        "query",
+        false,
+        json!({ "type": "integer", "minimum": 1, "maximum": 200 }),
+        "At most this many (default 50).",
+    );
+    let record = json!({ "type": "object", "required": ["record_id"], "properties": { "record_id": { "type": "string", "format": "uuid" } } });
+    let forbidden = "Only admins may manage workflows.";
+    let invalid = "The definition is not valid: each error names the place (`trigger.field`, `conditions.all[0].field`, `actions[0].subject`) and the rule (an undefined template variable is `invalid_template`).";
+    let ops = [
+        ("/workflows", "get", Operation::new("listWorkflows", "Workflows", "Every workflow").reply("200", "The workflows, newest first.", Some(json!({ "type": "object", "properties": { "data": { "type": "array", "items": schema_ref("Workflow") } } })))),
+        ("/workflows", "post", Operation::new("createWorkflow", "Workflows", "Define a workflow").describe("A trigger, optional conditions and ordered actions; every template is checked against the trigger entity's fields.").body(schema_ref("Workflow")).reply("201", "The workflow (ETag: its version).", Some(schema_ref("Workflow"))).problem("422", invalid)),
+        ("/workflows/templates", "get", Operation::new("listWorkflowTemplates", "Workflows", "Built-in workflow templates").reply("200", "The templates, each with its key and definition.", Some(json!({ "type": "object" })))),
+        ("/workflows/templates/{key}/install", "post", Operation::new("installWorkflowTemplate", "Workflows", "Install a built-in template").param(param("key", "path", true, json!({ "type": "string" }), "The template's key, e.g. `notify-deal-stage-change`.")).body(json!({ "type": "object", "properties": { "name": { "type": "string" }, "description": { "type": "string" }, "enabled": { "type": "boolean" }, "slack_webhook_url": { "type": "string", "format": "uri" } } })).reply("201", "The new workflow.", Some(schema_ref("Workflow"))).problem("404", "No such template.")),
+        ("/workflows/{id}", "get", Operation::new("getWorkflow", "Workflows", "One workflow").param(id.clone()).reply("200", "The workflow (ETag: its version).", Some(schema_ref("Workflow"))).problem("404", "No such workflow.")),
+        ("/workflows/{id}", "patch", Operation::new("updateWorkflow", "Workflows", "Change, enable or disable a workflow").describe("Replaces the given keys (`{\"enabled\": false}` disables it); the saver becomes the user the workflow acts as. `If-Match` answers 412 when stale.").param(id.clone()).body(schema_ref("Workflow")).reply("200", "The workflow.", Some(schema_ref("Workflow"))).problem("404", "No such workflow.").problem("412", "The workflow changed since that version.").problem("422", invalid)),
+        ("/workflows/{id}", "delete", Operation::new("deleteWorkflow", "Workflows", "Delete a workflow").describe("Its run history stays.").param(id.clone()).reply("204", "Deleted.", None).problem("404", "No such workflow.")),
+        ("/workflows/{id}/run", "post", Operation::new("runWorkflow", "Workflows", "Run a workflow on a record now").describe("Queues a run (also of a disabled workflow); conditions are evaluated when it runs.").param(id.clone()).body(record.clone()).reply("202", "The queued job.", Some(schema_ref("Job"))).problem("404", "No such workflow or record.")),
+        ("/workflows/{id}/dry-run", "post", Operation::new("dryRunWorkflow", "Workflows", "Show what a workflow would do on a record").describe("Evaluates the conditions and renders every action (recipients, subject, bodies, payloads, field values) without sending or writing anything.").param(id.clone()).body(record).reply("200", "`conditions_met`, each action's rendered `input` (or `error`, or `skipped`), and the context templates saw.", Some(json!({ "type": "object" }))).problem("404", "No such workflow or record.")),
+        ("/workflows/{id}/runs", "get", Operation::new("listWorkflowRuns", "Workflows", "A workflow's run history").describe("Newest first: the trigger event, status, error, and every try of every action with its input, output, error and duration.").param(id).param(limit.clone()).reply("200", "The runs.", Some(json!({ "type": "object", "properties": { "data": { "type": "array", "items": schema_ref("WorkflowRun") } } })))),
+        ("/jobs", "get", Operation::new("listJobs", "Workflows", "Background jobs").describe("Newest first; `status=dead` lists the dead letters.").param(param("status", "query", false, json!({ "type": "string", "enum": ["queued", "running", "done", "dead"] }), "Only jobs in this state.")).param(limit).reply("200", "The jobs.", Some(json!({ "type": "object", "properties": { "data": { "type": "array", "items": schema_ref("Job") } } })))),
+        ("/jobs/{id}/retry", "post", Operation::new("retryJob", "Workflows", "Retry a dead job").describe("Back in the queue with fresh attempts; actions its run already did are not repeated. Audited.").param(param("id", "path", true, json!({ "type": "string", "format": "uuid" }), "The job's id.")).reply("200", "The job.", Some(schema_ref("Job"))).problem("404", "No such job.").problem("409", "Only dead jobs can be retried.")),
+    ];
+    for (path, method, op) in ops {
+        add(paths, &format!("{API}{path}"), method, op.problem("403", forbidden).build());
+    }
+}
+
+fn workflow_schemas(out: &mut Map<String, Value>) {
+    out.insert("Workflow".into(), json!({
+        "type": "object",
+        "description": "A workflow: a trigger, optional conditions and ordered actions (docs/AUTOMATION.md).",
+        "required": ["name", "trigger", "actions"],
+        "properties": {
+            "id": { "type": "string", "format": "uuid", "readOnly": true },
+            "name": { "type": "string", "maxLength": 200 },
+            "description": { "type": ["string", "null"] },
+            "enabled": { "type": "boolean", "default": true },
+            "trigger": { "type": "object", "description": "`{type: record, entity, on: created|updated|deleted|restored, field?, from?, to?}` or `{type: manual, entity}`." },
+            "conditions": { "type": ["object", "null"], "description": "`{all: […]}`, `{any: […]}`, `{not: …}` or `{field, op, value}`." },
+            "actions": { "type": "array", "items": { "type": "object", "description": "`type`: send_email, post_slack, post_teams, call_webhook, create_activity or update_record, with its fields and an optional `only_if` condition." } },
+            "version": { "type": "integer", "readOnly": true },
+        }
+    }));
+    out.insert(
+        "Job".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "id": { "type": "string", "format": "uuid" },
+                "kind": { "type": "string" },
+                "payload": { "type": "object" },
+                "dedupe_key": { "type": "string" },
+                "status": { "type": "string", "enum": ["queued", "running", "done", "dead"] },
+                "attempts": { "type": "integer" },
+                "max_attempts": { "type": "integer" },
+                "run_after": { "type": "string", "format": "date-time" },
+                "last_error": { "type": ["string", "null"] },
+            }
+        }),
+    );
+    out.insert("WorkflowRun".into(), json!({
+        "type": "object",
+        "properties": {
+            "id": { "type": "string", "format": "uuid", "description": "Also the job's id." },
+            "workflow_id": { "type": "string", "format": "uuid" },
+            "trigger": { "type": "object" },
+            "status": { "type": "string", "enum": ["queued", "running", "retrying", "succeeded", "skipped", "failed", "dead"] },
+            "conditions_met": { "type": ["boolean", "null"] },
+            "error": { "type": ["string", "null"] },
+            "steps": { "type": "array", "items": { "type": "object", "properties": {
+                "action_index": { "type": "integer" }, "attempt": { "type": "integer" }, "action_type": { "type": "string" },
+                "status": { "type": "string", "enum": ["done", "failed", "skipped"] }, "input": {}, "output": {},
+                "error": { "type": ["string", "null"] }, "duration_ms": { "type": "integer" } } } },
+        }
+    }));
 }
 
 /// Roles as data (docs/SECURITY.md): everyone reads them, admins define custom ones.
@@ -1229,6 +1315,7 @@ fn schemas(schema: &Schema) -> Map<String, Value> {
         out.insert(format!("{name}Update"), write_schema(e, false));
         out.insert(format!("{name}Page"), page_schema(e));
     }
+    workflow_schemas(&mut out);
     out.insert("Problem".into(), problem_schema());
     out.insert("FieldProblem".into(), field_problem_schema());
     out.insert("ChangeEntry".into(), change_entry_schema(schema));

@@ -9,6 +9,7 @@ mod meta;
 mod records;
 mod roles;
 mod teams;
+mod workflows;
 
 use axum::Router;
 
@@ -25,6 +26,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .merge(teams::router())
         .merge(invites::router())
         .merge(dashboard::router())
+        .merge(workflows::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
