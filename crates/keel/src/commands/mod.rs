@@ -1,6 +1,7 @@
 //! One module per CLI command.
 
 pub mod audit;
+pub mod automation;
 pub mod seed;
 pub mod serve;
 pub mod user;

@@ -24,6 +24,8 @@ pub struct ServeArgs {
     secure_cookies: bool,
     #[command(flatten)]
     audit_retention: super::audit::RetentionArgs,
+    #[command(flatten)]
+    automation: super::automation::AutomationArgs,
     /// Most records one CSV export may hold, for managers (admins are not limited).
     #[arg(long, env = "KEEL_EXPORT_MAX_ROWS", default_value_t = keel_service::records::export::DEFAULT_MAX_ROWS)]
     export_max_rows: u64,
@@ -72,6 +74,7 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         exports_per_day: args.exports_per_day,
         ..keel_service::ServiceConfig::default()
     };
+    let automation = args.automation.config(&args.bind, args.port)?;
     let service = keel_service::Service::connect(database_url, config)
         .await
         .with_context(|| format!("cannot open and migrate database {}", super::redact(database_url)))?;
@@ -102,11 +105,21 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         "\n  Keel is running at http://{local}/\n  API docs:          http://{local}/api/docs\n  Database:          {}\n  Sign in:           {sign_in}\n",
         super::redact(database_url)
     ));
-    let state = AppState::new(service.clone(), args.secure_cookies);
+    let state = AppState::new(service.clone(), args.secure_cookies).with_automation(automation.clone());
     let retention_job = super::audit::spawn_retention_job(service.clone(), args.audit_retention);
+    // Workflow workers: stopped after the server, each finishing the job in hand (a job
+    // cut short anyway is claimed again once its lease runs out).
+    let (stop_workers, stopping) = tokio::sync::watch::channel(false);
+    let workers = (!args.automation.no_workers).then(|| keel_automation::spawn(service.clone(), automation, stopping));
     let served = keel_api::serve(listener, state, shutdown_signal()).await.context("server error");
     if let Some(job) = retention_job {
         job.abort();
+    }
+    let _ = stop_workers.send(true);
+    if let Some(workers) = workers
+        && tokio::time::timeout(std::time::Duration::from_secs(30), workers).await.is_err()
+    {
+        tracing::warn!("the automation worker did not stop within 30 s; its job will be retried");
     }
     served?;
     service.db().close().await;
