@@ -68,35 +68,44 @@ impl Service {
         Ok(store::list_conversations(&mut tx, ctx.actor.user_id, limit).await?)
     }
 
-    /// Append one exchange to the caller's conversation `id`, or to a new one (titled
-    /// after the first message) when `id` is None. Returns the conversation's id.
-    pub async fn assistant_record_turn(
+    /// The caller's conversation `id`, or a new one titled after `first_message` when
+    /// `id` is None. Opened before the assistant answers, so proposals made while answering
+    /// can point at it.
+    pub async fn assistant_open_conversation(
         &self,
         ctx: &Ctx,
         id: Option<Uuid>,
+        first_message: &str,
+    ) -> Result<Conversation, ServiceError> {
+        if let Some(id) = id {
+            let mut tx = self.db.read().await?;
+            return store::get_conversation(&mut tx, ctx.actor.user_id, id).await?.ok_or(ServiceError::NotFound);
+        }
+        let now = self.clock.now();
+        let conv = Conversation {
+            id: Uuid::now_v7(),
+            user_id: ctx.actor.user_id,
+            title: title_of(first_message),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut tx = self.db.write().await?;
+        store::insert_conversation(&mut tx, &conv).await?;
+        tx.commit().await?;
+        Ok(conv)
+    }
+
+    /// Append one exchange to the caller's conversation `id`.
+    pub async fn assistant_record_turn(
+        &self,
+        ctx: &Ctx,
+        id: Uuid,
         messages: &[NewMessage],
-    ) -> Result<Uuid, ServiceError> {
+    ) -> Result<(), ServiceError> {
         let now = self.clock.now();
         let mut tx = self.db.write().await?;
-        let conversation_id = match id {
-            Some(id) => {
-                store::get_conversation(&mut tx, ctx.actor.user_id, id).await?.ok_or(ServiceError::NotFound)?;
-                store::touch_conversation(&mut tx, id, now).await?;
-                id
-            }
-            None => {
-                let first = messages.first().map_or("", |m| m.content.as_str());
-                let conv = Conversation {
-                    id: Uuid::now_v7(),
-                    user_id: ctx.actor.user_id,
-                    title: title_of(first),
-                    created_at: now,
-                    updated_at: now,
-                };
-                store::insert_conversation(&mut tx, &conv).await?;
-                conv.id
-            }
-        };
+        store::get_conversation(&mut tx, ctx.actor.user_id, id).await?.ok_or(ServiceError::NotFound)?;
+        store::touch_conversation(&mut tx, id, now).await?;
         for m in messages {
             let message = store::Message {
                 id: Uuid::now_v7(),
@@ -105,10 +114,10 @@ impl Service {
                 data: m.data.clone(),
                 created_at: now,
             };
-            store::insert_message(&mut tx, conversation_id, &message).await?;
+            store::insert_message(&mut tx, id, &message).await?;
         }
         tx.commit().await?;
-        Ok(conversation_id)
+        Ok(())
     }
 
     /// Store a proposal for the caller; it stays `pending` until confirmed, cancelled or expired.

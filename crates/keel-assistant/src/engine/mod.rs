@@ -1,0 +1,48 @@
+//! Answering a chat turn. `ChatEngine` is the seam: the built-in engine (a deterministic
+//! parser, no model) implements it today; an OpenAI-compatible provider with tool
+//! calling is meant to be a second implementation over the same `Tools`, falling back to
+//! the built-in engine when the provider fails.
+
+mod answer;
+mod builtin;
+pub mod intent;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use keel_service::assistant::Message;
+
+use crate::citation::Citation;
+use crate::error::AssistantError;
+use crate::proposals::ProposalView;
+use crate::tools::{ToolCall, Tools};
+
+pub use builtin::BuiltinEngine;
+
+/// A boxed future, so engines can be chosen at run time (`Box<dyn ChatEngine>`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What an engine is asked: the new message and the conversation so far.
+pub struct Turn<'a> {
+    pub message: &'a str,
+    /// Earlier messages of the conversation, oldest first (for engines that use context).
+    pub history: &'a [Message],
+}
+
+/// An engine's answer.
+#[derive(Debug, Clone, Default)]
+pub struct Reply {
+    /// Markdown-ish text.
+    pub text: String,
+    pub citations: Vec<Citation>,
+    pub proposals: Vec<ProposalView>,
+    pub tool_calls: Vec<ToolCall>,
+}
+
+pub trait ChatEngine: Send + Sync {
+    /// A short name for the reply's `engine` field (`builtin`, later `openai`, …).
+    fn name(&self) -> &'static str;
+
+    /// Answer one turn using `tools` (which run as the asking user).
+    fn reply<'a>(&'a self, tools: &'a mut Tools, turn: &'a Turn<'a>) -> BoxFuture<'a, Result<Reply, AssistantError>>;
+}
