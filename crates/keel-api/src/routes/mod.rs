@@ -1,5 +1,6 @@
 //! One router per area, merged here.
 
+mod assistant;
 mod audit;
 mod auth;
 mod dashboard;
@@ -26,6 +27,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .merge(teams::router())
         .merge(invites::router())
         .merge(dashboard::router())
+        .merge(assistant::router())
         .merge(workflows::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
