@@ -194,6 +194,15 @@ impl ExportBody {
     }
 }
 
+/// How the file is laid out: which columns (default: every field the API returns, in
+/// schema order) and whether it starts with a UTF-8 byte-order mark, which Excel needs to
+/// read UTF-8 instead of the machine's legacy code page.
+#[derive(Debug, Clone, Default)]
+pub struct ExportLayout {
+    pub columns: Option<Vec<String>>,
+    pub bom: bool,
+}
+
 impl Service {
     /// Start a CSV export of what `list` would return for `query` (its cursor, limit and
     /// count are ignored: an export holds every matching row). `query_string` is the list
@@ -206,8 +215,32 @@ impl Service {
         entity_name: &str,
         query: &ListQuery,
         query_string: &str,
+        layout: &ExportLayout,
     ) -> Result<Export, ExportError> {
         let entity = self.entity(entity_name)?;
+        let columns: Vec<String> = match &layout.columns {
+            Some(cols) => {
+                let unknown: Vec<&str> = cols
+                    .iter()
+                    .filter(|c| entity.visible_fields().all(|f| &f.name != *c))
+                    .map(String::as_str)
+                    .collect();
+                if !unknown.is_empty() || cols.is_empty() {
+                    return Err(ServiceError::Invalid(keel_domain::FieldErrors::single(
+                        "columns",
+                        "unknown_field",
+                        format!(
+                            "columns must name fields of {}; unknown: {}",
+                            entity.label,
+                            if cols.is_empty() { "(none given)".to_string() } else { unknown.join(", ") }
+                        ),
+                    ))
+                    .into());
+                }
+                cols.clone()
+            }
+            None => entity.visible_fields().map(|f| f.name.clone()).collect(),
+        };
         let limit = policy::can_export(&ctx.actor, entity)?;
         let extra = super::read::guard_filters(ctx, entity, query)?;
         let scope = policy::read_scope(&ctx.actor, entity);
@@ -241,7 +274,6 @@ impl Service {
         crate::audit::append(&mut tx, Source::of(ctx), now, vec![event]).await?;
         tx.commit().await?;
 
-        let columns: Vec<String> = entity.visible_fields().map(|f| f.name.clone()).collect();
         let stamp = now.replace_nanosecond(0).unwrap_or(now);
         let stamp = stamp.format(&time::format_description::well_known::Rfc3339).map_err(csv_error)?;
         let from = if query_string.is_empty() {
@@ -249,9 +281,11 @@ impl Service {
         } else {
             format!("/api/v1/{}?{}", entity.name, one_line(query_string))
         };
-        let mut preamble =
+        let mut preamble = if layout.bom { "\u{feff}".as_bytes().to_vec() } else { Vec::new() };
+        preamble.extend(
             format!("# Exported by {} ({}) at {stamp} from {from}\r\n", one_line(&exporter), ctx.actor.user_id)
-                .into_bytes();
+                .into_bytes(),
+        );
         let mut writer = csv_writer();
         writer.write_record(&columns).map_err(csv_error)?;
         preamble.extend(csv_bytes(writer)?);

@@ -386,3 +386,32 @@ async fn exports_are_audited_before_streaming_and_limits_hold_in_parallel(app: &
     assert_eq!(exports_in_audit(app, &m_id).await.len(), 5);
 }
 both_backends!(exports_are_audited_before_streaming_and_limits_hold_in_parallel);
+
+async fn exports_choose_columns_and_excel_bom(app: &TestApp) {
+    app.admin.company(json!({ "name": "Ünïcode GmbH", "industry": "Retail" })).await;
+    // The list view's columns, in its order.
+    let csv = export(&app.admin, "/api/v1/companies/export.csv?columns=name,industry,owner_id").await;
+    assert_eq!(csv.header, ["name", "industry", "owner_id"]);
+    assert_eq!(csv.rows, [vec!["Ünïcode GmbH".to_string(), "Retail".into(), csv.rows[0][2].clone()]]);
+    assert!(!csv.watermark.starts_with('\u{feff}'));
+
+    // Excel reads UTF-8 only after a byte-order mark.
+    let res = app.admin.get("/api/v1/companies/export.csv?bom=true&columns=name").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert!(res.text.starts_with("\u{feff}# Exported by"), "{:?}", &res.text[..20]);
+    let csv = parse(res.text.trim_start_matches('\u{feff}'));
+    assert_eq!(csv.rows, [vec!["Ünïcode GmbH".to_string()]]);
+
+    // Unknown or hidden columns and a bad flag are refused, naming the parameter.
+    for (query, field) in [
+        ("columns=name,nope", "columns"),
+        ("columns=password_hash", "columns"),
+        ("columns=", "columns"),
+        ("bom=maybe", "bom"),
+    ] {
+        let res = app.admin.get(&format!("/api/v1/companies/export.csv?{query}")).await;
+        assert!(res.status.is_client_error(), "{query}: {} {}", res.status, res.text);
+        assert_eq!(res.error_fields(), vec![field.to_string()], "{query}: {}", res.text);
+    }
+}
+both_backends!(exports_choose_columns_and_excel_bom);
