@@ -225,6 +225,9 @@ async fn run_actions(
 ) -> Result<(), RunError> {
     let done: BTreeSet<i64> =
         steps.iter().filter(|s| s.status == "done" || s.status == "skipped").map(|s| s.action_index).collect();
+    // Tries of each action so far: an action's next try gets the next number, also after
+    // an admin's retry of a dead job (which starts the job's attempts afresh).
+    let tries = |index: i64| steps.iter().filter(|s| s.action_index == index).count() as i64 + 1;
     let target = Target { entity, record_id, context };
     for (i, spec) in def.actions.iter().enumerate() {
         let action = &spec.action;
@@ -236,7 +239,7 @@ async fn run_actions(
             let step = Step {
                 run_id: run.id,
                 action_index: index,
-                attempt: job.attempts,
+                attempt: tries(index),
                 action_type: action.kind().into(),
                 status: "skipped".into(),
                 input: Json::Null,
@@ -258,7 +261,7 @@ async fn run_actions(
         let step = Step {
             run_id: run.id,
             action_index: index,
-            attempt: job.attempts,
+            attempt: tries(index),
             action_type: action.kind().into(),
             status: if result.is_ok() { "done" } else { "failed" }.into(),
             input: rendered.unwrap_or(Json::Null),

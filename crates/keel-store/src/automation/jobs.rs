@@ -108,8 +108,21 @@ fn decode(r: &Row) -> Result<Job> {
 pub async fn enqueue(tx: &mut Tx, job: &NewJob, now: OffsetDateTime) -> Result<bool> {
     let mut q = Query::insert();
     q.into_table(a("jobs"))
-        .columns(["id", "kind", "payload", "dedupe_key", "status", "attempts", "max_attempts", "run_after"].map(a))
-        .columns(["created_at", "updated_at"].map(a))
+        .columns(
+            [
+                "id",
+                "kind",
+                "payload",
+                "dedupe_key",
+                "status",
+                "attempts",
+                "max_attempts",
+                "run_after",
+                "created_at",
+                "updated_at",
+            ]
+            .map(a),
+        )
         .values(vec![
             uuid(tx, job.id),
             job.kind.clone().into(),
