@@ -4,6 +4,8 @@
 //! `both_backends!` turns one test body into a SQLite test and a PostgreSQL test.
 
 mod clock;
+pub mod receiver;
+pub mod smtp;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -112,6 +114,11 @@ pub struct TestApp {
     pub clock: Arc<TestClock>,
     /// A client signed in as an admin.
     pub admin: Client,
+    /// The SMTP server the workflow worker sends to: not running until a test starts it.
+    pub smtp: smtp::SmtpServer,
+    /// How the worker is configured (retries wait `backoff_base`: move the clock past it).
+    pub automation: keel_automation::AutomationConfig,
+    workers: Option<(tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
     db: Option<TestDb>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -128,20 +135,45 @@ impl TestApp {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(service.clone(), false);
+        let base = format!("http://{addr}");
+        // The worker runs in every test app, as in `keel serve`, sending mail to a test
+        // SMTP server on a port of its own (started by the tests that need it).
+        let smtp = smtp::SmtpServer::stopped();
+        let automation = keel_automation::AutomationConfig {
+            smtp: Some(keel_automation::SmtpConfig {
+                host: "127.0.0.1".into(),
+                port: smtp.port,
+                username: None,
+                password: None,
+                tls: keel_automation::SmtpTls::None,
+                from: "Keel <keel@test.local>".into(),
+                timeout: std::time::Duration::from_secs(5),
+            }),
+            public_url: base.clone(),
+            webhook_secret: Some("test-webhook-secret".into()),
+            max_attempts: 3,
+            backoff_base: time::Duration::minutes(1),
+            poll_interval: std::time::Duration::from_millis(100),
+            ..keel_automation::AutomationConfig::default()
+        };
+        let (stop_workers, stopping) = tokio::sync::watch::channel(false);
+        let worker = keel_automation::spawn(service.clone(), automation.clone(), stopping);
+        let state = AppState::new(service.clone(), false).with_automation(automation.clone());
         let server = tokio::spawn(async move {
             let _ = keel_api::serve(listener, state, async move {
                 let _ = rx.await;
             })
             .await;
         });
-        let base = format!("http://{addr}");
         let mut app = TestApp {
             base: base.clone(),
             backend,
             service,
             clock,
             admin: Client::anonymous(&base),
+            smtp,
+            automation,
+            workers: Some((stop_workers, worker)),
             db: Some(db),
             shutdown: Some(tx),
             server: Some(server),
@@ -213,6 +245,11 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }
+        if let Some((stop, worker)) = self.workers.take() {
+            let _ = stop.send(true);
+            let _ = worker.await;
+        }
+        self.smtp.stop().await;
         self.service.db().close().await;
         if let Some(mut db) = self.db.take() {
             db.drop_now().await;

@@ -15,3 +15,4 @@ mod schema_conformance;
 mod trash;
 mod validation;
 mod web_assets;
+mod workflows;
