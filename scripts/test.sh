@@ -7,6 +7,15 @@ cd "$(dirname "$0")/.."
 
 bash scripts/ensure-postgres.sh
 
+# The workflow tests send email to a real SMTP server: Python's aiosmtpd.
+if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+  python3 -m pip install --quiet aiosmtpd || true
+  if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    echo "aiosmtpd (the workflow tests' SMTP server) could not be installed: python3 -m pip install aiosmtpd" >&2
+    if [ "${CI:-}" = "true" ]; then exit 1; fi
+  fi
+fi
+
 # First: cargo embeds web/dist into the binary, so the tests below run the real web app.
 echo "== web"
 bash scripts/build-web.sh
@@ -26,6 +35,9 @@ if cargo tree -p keel-domain -e normal --prefix none | grep -Eq '^(sqlx|axum) ';
 fi
 if cargo tree -p keel-api -e normal --depth 1 --prefix none | grep -Eq '^(sqlx|keel-store) '; then
   echo "keel-api must not depend on sqlx or keel-store directly" >&2; exit 1
+fi
+if cargo tree -p keel-automation -e normal --depth 1 --prefix none | grep -Eq '^(sqlx|keel-store) '; then
+  echo "keel-automation must not depend on sqlx or keel-store directly: it calls keel-service" >&2; exit 1
 fi
 
 echo "== tests (SQLite and PostgreSQL)"
