@@ -16,6 +16,8 @@ use keel_domain::schema::{Access, EntityDef, FieldDef, FieldType, OnDelete, Sche
 use keel_service::audit::{AuditAction, MAX_LIST_LIMIT as MAX_AUDIT_LIMIT};
 use serde_json::{Map, Value, json};
 
+mod assistant;
+
 const API: &str = "/api/v1";
 const JSON: &str = "application/json";
 const PROBLEM_JSON: &str = "application/problem+json";
@@ -119,6 +121,7 @@ fn tags(schema: &Schema) -> Vec<Value> {
     tags.push(
         json!({ "name": "Workflows", "description": "Workflow automation, run history and background jobs (admins)." }),
     );
+    tags.push(json!({ "name": "Assistant", "description": "Questions about the CRM, proposals to confirm, smart data entry, email drafts, meeting summaries." }));
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
     tags
 }
@@ -295,6 +298,7 @@ fn paths(schema: &Schema) -> Map<String, Value> {
     meta_paths(schema, &mut paths);
     audit_paths(&mut paths);
     dashboard_paths(&mut paths);
+    assistant::paths(&mut paths);
     auth_paths(schema, &mut paths);
     login_security_paths(&mut paths);
     role_paths(&mut paths);
@@ -1338,6 +1342,7 @@ fn schemas(schema: &Schema) -> Map<String, Value> {
     metadata_schemas(&mut out);
     audit_schemas(&mut out);
     dashboard_schemas(schema, &mut out);
+    assistant::schemas(&mut out);
     out
 }
 
