@@ -1,5 +1,6 @@
 //! API tests: the real server over HTTP, each test on SQLite and on PostgreSQL.
 
+mod assistant;
 mod audit;
 mod auth;
 mod bad_input;
