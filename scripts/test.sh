@@ -39,6 +39,9 @@ fi
 if cargo tree -p keel-automation -e normal --depth 1 --prefix none | grep -Eq '^(sqlx|keel-store) '; then
   echo "keel-automation must not depend on sqlx or keel-store directly: it calls keel-service" >&2; exit 1
 fi
+if cargo tree -p keel-assistant -e normal --depth 1 --prefix none | grep -Eq '^(sqlx|keel-store) '; then
+  echo "keel-assistant must not depend on sqlx or keel-store directly: its tools call keel-service as the user" >&2; exit 1
+fi
 
 echo "== tests (SQLite and PostgreSQL)"
 cargo test --workspace
