@@ -46,7 +46,7 @@ fn check_trigger(schema: &Schema, trigger: &Trigger, errors: &mut FieldErrors) -
                     Some(fd) if fd.ty == FieldType::Select => {
                         for (name, v) in [("from", from), ("to", to)] {
                             if let Some(v) = v
-                                && !v.as_str().is_some_and(|s| fd.option(s).is_some())
+                                && v.as_str().is_none_or(|s| fd.option(s).is_none())
                             {
                                 let options: Vec<&str> = fd.options.iter().map(|o| o.value.as_str()).collect();
                                 errors.push(
@@ -109,7 +109,7 @@ fn check_action(schema: &Schema, entity: &EntityDef, i: usize, action: &Action, 
                 );
             }
             let types = schema.entity("activities").and_then(|a| a.field("type"));
-            if !types.is_some_and(|t| t.option(activity_type).is_some()) {
+            if types.is_none_or(|t| t.option(activity_type).is_none()) {
                 errors.push(
                     at("activity_type"),
                     "invalid_option",

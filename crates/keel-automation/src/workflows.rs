@@ -36,7 +36,7 @@ fn parse_action(i: usize, v: &Json) -> Result<ActionSpec, FieldErrors> {
     let mut errors = FieldErrors::new();
     if let (Some(given), Some(known)) = (v.as_object(), known.as_object()) {
         for (k, val) in given {
-            if !known.contains_key(k) && !val.is_null() && !(k == "activity_type") {
+            if !known.contains_key(k) && !val.is_null() {
                 errors.push(
                     format!("{at}.{k}"),
                     "unknown_field",

@@ -49,22 +49,19 @@ impl AutomationArgs {
     pub fn config(&self, bind: &str, port: u16) -> anyhow::Result<AutomationConfig> {
         let tls = SmtpTls::parse(&self.smtp_tls)
             .with_context(|| format!("--smtp-tls / KEEL_SMTP_TLS is `{}`: use none, starttls or tls", self.smtp_tls))?;
-        let smtp = match &self.smtp_host {
-            None => None,
-            Some(host) => Some(SmtpConfig {
-                host: host.clone(),
-                port: self.smtp_port.unwrap_or(match tls {
-                    SmtpTls::None => 25,
-                    SmtpTls::Starttls => 587,
-                    SmtpTls::Tls => 465,
-                }),
-                username: self.smtp_username.clone(),
-                password: self.smtp_password.clone(),
-                tls,
-                from: self.smtp_from.clone(),
-                timeout: std::time::Duration::from_secs(30),
+        let smtp = self.smtp_host.as_ref().map(|host| SmtpConfig {
+            host: host.clone(),
+            port: self.smtp_port.unwrap_or(match tls {
+                SmtpTls::None => 25,
+                SmtpTls::Starttls => 587,
+                SmtpTls::Tls => 465,
             }),
-        };
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            tls,
+            from: self.smtp_from.clone(),
+            timeout: std::time::Duration::from_secs(30),
+        });
         if self.job_max_attempts < 1 || self.job_backoff_seconds < 1 || self.workflow_max_depth < 1 {
             bail!("KEEL_JOB_MAX_ATTEMPTS, KEEL_JOB_BACKOFF_SECONDS and KEEL_WORKFLOW_MAX_DEPTH must be at least 1");
         }
