@@ -24,8 +24,9 @@ use crate::dispatch::{self, JOB_KIND, Payload};
 
 /// Change-log entries the dispatcher reads per round.
 const DISPATCH_BATCH: u32 = 200;
-/// Jobs claimed per round (leased together, run one after another).
-const CLAIM_BATCH: i64 = 10;
+/// Jobs claimed per round. One: a job's lease starts when it is claimed, so a batch would
+/// eat into the later jobs' leases, and a stopping worker holds nothing it has not begun.
+const CLAIM_BATCH: i64 = 1;
 
 /// Why a run stopped short.
 #[derive(Debug)]
