@@ -35,10 +35,10 @@ fn main() {
         dist.canonicalize().expect("canonical path of web/dist")
     } else {
         // Watch the web folder so that building it (which creates web/dist) re-runs this
-        // script. Watching the missing web/dist itself would re-run it on every build.
-        if web.is_dir() {
-            println!("cargo:rerun-if-changed={}", web.display());
-        }
+        // script. Watching the missing web/dist itself would re-run it on every build. The
+        // watch is printed even if web/ is missing (cargo then re-runs the script each
+        // build), so no build can stay stuck on the placeholder once the app is built.
+        println!("cargo:rerun-if-changed={}", web.display());
         let out = PathBuf::from(std::env::var("OUT_DIR").expect("OUT_DIR")).join("web-placeholder");
         write_placeholder(&out);
         out
