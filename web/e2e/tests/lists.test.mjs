@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DESKTOP, api, newPage, problems, screenshot, signIn } from '../lib.mjs';
 
@@ -51,6 +52,18 @@ test('search, filter and sort the companies list; the view is in the URL', async
   assert.equal(await page.getByLabel('Industry').inputValue(), 'Technology');
   assert.equal(page.url(), url);
   await screenshot(page, 'companies-filtered-desktop');
+
+  // Export this view: its rows and its columns, as a download (audited on the server).
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export' }).click().then(() => page.getByRole('menuitem', { name: 'CSV for Excel' }).click()),
+  ]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.ok(csv.startsWith('\ufeff# Exported by'), csv.slice(0, 40));
+  const lines = csv.trim().split('\r\n');
+  assert.equal(lines[1], 'id,name,industry,size,website,owner_id,created_at');
+  assert.equal(lines.length, 4, 'watermark, header and the two rows of this view');
+  assert.ok(lines[2].includes(`${tag} Tyrell`) && lines[3].includes(`${tag} Cyberdyne`), csv);
 
   // Nothing matches → an empty state that offers to clear the filters.
   await page.getByLabel('Industry').selectOption('Retail');

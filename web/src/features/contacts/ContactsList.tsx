@@ -25,6 +25,7 @@ export function ContactsList() {
       key: 'name',
       label: 'Name',
       sort: 'last_name',
+      fields: ['first_name', 'last_name'],
       render: (r) => (
         <Link className="row-link" to={`/contacts/${r.id}`}>
           {String(r.full_name || r.email || '—')}

@@ -1,7 +1,8 @@
 // The list page every entity shares: search, filters, sortable columns, keyset paging,
 // row selection with bulk actions. All of its state is in the URL.
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { ApiError, errorMessage } from '../../api/client';
+import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
+import { ApiError, errorMessage, withQuery } from '../../api/client';
 import { useBulk, useList, useUsers } from '../../api/records';
 import { useEntity } from '../../api/schema';
 import type { CrmRecord } from '../../api/types';
@@ -9,7 +10,8 @@ import { Confirm, Modal } from '../../components/Modal';
 import { useToast } from '../../components/toast';
 import { EmptyState, ErrorState, Skeleton } from '../../components/ui';
 import { formatNumber } from '../../lib/format';
-import { listQuery, toggleSort, useListState } from '../../lib/listState';
+import { listQuery, toggleSort, useListState, type ListState } from '../../lib/listState';
+import { useMe } from '../../api/session';
 
 export interface Column {
   key: string;
@@ -18,6 +20,8 @@ export interface Column {
   sort?: string;
   render: (r: CrmRecord) => ReactNode;
   className?: string;
+  /** The fields this column shows, for CSV export (default: `sort`, else `key`). */
+  fields?: string[];
 }
 
 export interface FilterDef {
@@ -121,6 +125,7 @@ export function RecordList({
           </button>
         )}
         <span className="spacer" />
+        <ExportMenu entity={entity} columns={columns} state={state} />
         <button className="btn btn-primary" onClick={onCreate}>
           + {createLabel}
         </button>
@@ -328,5 +333,62 @@ function BulkBar({ entity, ids, label, onDone }: { entity: string; ids: string[]
         </div>
       </Modal>
     </div>
+  );
+}
+
+/**
+ * Download the current view (its search, filters, sort and columns) as CSV. Only roles
+ * the policy lets export see the button; the server still decides (limits, audit).
+ */
+function ExportMenu({ entity, columns, state }: { entity: string; columns: Column[]; state: ListState }) {
+  const me = useMe().data;
+  const def = useEntity(entity);
+  const toast = useToast();
+  const [busy, setBusy] = useState(false);
+  if (!me || !def || !['admin', 'manager'].includes(me.role)) return null;
+  const known = new Set(def.fields.map((f) => f.name));
+  const fields = ['id', ...columns.flatMap((c) => c.fields ?? [c.sort ?? c.key])].filter((f) => known.has(f));
+
+  const download = async (bom: boolean) => {
+    setBusy(true);
+    try {
+      const query = { ...listQuery(state, 1), cursor: undefined, limit: undefined, count: undefined };
+      const url = withQuery(`/api/v1/${entity}/export.csv`, { ...query, columns: [...new Set(fields)].join(','), bom });
+      const res = await fetch(url, { credentials: 'same-origin' });
+      if (!res.ok) {
+        const body = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+        throw new ApiError(res.status, body);
+      }
+      const blob = await res.blob();
+      const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? `${entity}.csv`;
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = name;
+      a.click();
+      URL.revokeObjectURL(a.href);
+      toast.show(`Exported ${res.headers.get('x-export-rows') ?? ''} ${def.label.toLowerCase()}`);
+    } catch (e) {
+      toast.show(errorMessage(e), 'error');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <DropdownMenu.Root>
+      <DropdownMenu.Trigger className="btn" disabled={busy}>
+        {busy ? 'Exporting…' : 'Export'}
+      </DropdownMenu.Trigger>
+      <DropdownMenu.Portal>
+        <DropdownMenu.Content className="menu" align="end" sideOffset={4}>
+          <DropdownMenu.Item className="menu-item" onSelect={() => void download(false)}>
+            CSV
+          </DropdownMenu.Item>
+          <DropdownMenu.Item className="menu-item" onSelect={() => void download(true)}>
+            CSV for Excel
+          </DropdownMenu.Item>
+        </DropdownMenu.Content>
+      </DropdownMenu.Portal>
+    </DropdownMenu.Root>
   );
 }
