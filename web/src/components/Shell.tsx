@@ -5,7 +5,14 @@ import { useMe, useSignOut } from '../api/session';
 import { CommandPalette } from '../features/search/CommandPalette';
 import { Avatar } from './ui';
 
-const NAV = [
+interface NavItem {
+  to: string;
+  label: string;
+  icon: string;
+  end?: boolean;
+}
+
+const NAV: NavItem[] = [
   { to: '/', label: 'Dashboard', icon: '◧', end: true },
   { to: '/companies', label: 'Companies', icon: '▦' },
   { to: '/contacts', label: 'Contacts', icon: '☺' },
@@ -13,6 +20,9 @@ const NAV = [
   { to: '/deals', label: 'Deals', icon: '$', end: true },
   { to: '/activities', label: 'Tasks', icon: '✓' },
 ];
+
+/** Admin areas, listed for admins (the server still decides every request). */
+const ADMIN_NAV: NavItem[] = [{ to: '/automation', label: 'Automation', icon: '⚙' }];
 
 /** Sidebar on desktop, bottom tab bar on phones, a top bar with search and the user menu. */
 export function Shell() {
@@ -42,7 +52,7 @@ export function Shell() {
           <img src="/favicon.svg" alt="" width={24} height={24} /> Keel
         </div>
         <nav>
-          {NAV.map((n) => (
+          {[...NAV, ...(me?.role === 'admin' ? ADMIN_NAV : [])].map((n) => (
             <NavLink key={n.to} to={n.to} end={n.end} className="nav-link">
               <span className="nav-icon" aria-hidden="true">
                 {n.icon}
