@@ -42,12 +42,71 @@ fn notify_on_stage_change() -> Json {
     })
 }
 
-pub const TEMPLATES: &[BuiltIn] = &[BuiltIn {
-    key: "notify-deal-stage-change",
-    name: "Notify on deal stage change",
-    description: "Email the owner when a deal changes stage; a Slack message when it is Closed Won; a note on the deal saying who moved it from which stage to which.",
-    definition: notify_on_stage_change,
-}];
+/// Open stages, for "not closed" filters.
+const OPEN_STAGES: &str = "Prospecting,Qualification,Proposal,Negotiation";
+
+fn close_date_reminders() -> Json {
+    json!({
+        "trigger": {
+            "type": "schedule", "cron": "0 8 * * *", "time_zone": "UTC",
+            "query": {
+                "entity": "deals",
+                "filters": {
+                    "expected_close_date[gte]": "{{ today }}",
+                    "expected_close_date[lte]": "{{ today | add_days(7) }}",
+                    "stage[in]": OPEN_STAGES
+                },
+                "group_by": "owner_id"
+            }
+        },
+        "actions": [{
+            "type": "send_email",
+            "to": "{{ owner.email }}",
+            "subject": "{{ count }} deals closing this week",
+            "text": "Hi {{ owner.first_name }},\n\nThese deals are expected to close in the next 7 days:\n{% for d in deals %}\n- {{ d.title }}: {{ d.amount | currency(d.currency or 'USD') }}, {{ d.stage }}, closes {{ d.expected_close_date | date }}\n  {{ d.url }}{% endfor %}\n"
+        }]
+    })
+}
+
+fn weekly_digest() -> Json {
+    json!({
+        "trigger": {
+            "type": "schedule", "cron": "0 9 * * MON", "time_zone": "UTC",
+            "query": {
+                "entity": "deals",
+                "filters": { "updated_at[gte]": "{{ tick.at | add_days(-7) }}" },
+                "group_by": "owner_id"
+            }
+        },
+        "actions": [{
+            "type": "send_email",
+            "to": "{{ owner.email }}",
+            "subject": "Your weekly sales summary",
+            "text": "Hi {{ owner.first_name }},\n\nIn the last 7 days you worked on {{ count }} deals worth {{ deals | map(attribute='amount') | select | sum | currency('USD') }}.\nWins: {{ deals | selectattr('stage', 'eq', 'Closed Won') | list | length }}\n{% for d in deals %}\n- {{ d.title }} ({{ d.stage }}): {{ d.amount | currency(d.currency or 'USD') }}{% endfor %}\n"
+        }]
+    })
+}
+
+pub const TEMPLATES: &[BuiltIn] = &[
+    BuiltIn {
+        key: "notify-deal-stage-change",
+        name: "Notify on deal stage change",
+        description: "Email the owner when a deal changes stage; a Slack message when it is Closed Won; a note on the deal saying who moved it from which stage to which.",
+        definition: notify_on_stage_change,
+    },
+    BuiltIn {
+        key: "deal-close-date-reminders",
+        name: "Deal close date reminders",
+        description: "Daily at 8:00: one email per owner listing their open deals expected to close within 7 days.",
+        definition: close_date_reminders,
+    },
+    BuiltIn {
+        key: "weekly-sales-digest",
+        name: "Weekly sales digest",
+        description: "Mondays at 9:00: each rep's deals touched in the last 7 days, their value and the wins.",
+        definition: weekly_digest,
+    },
+];
 
 pub fn find(key: &str) -> Option<&'static BuiltIn> {
     TEMPLATES.iter().find(|t| t.key == key)

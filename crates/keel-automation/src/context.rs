@@ -69,7 +69,7 @@ fn extras(entity: &EntityDef, obj: &mut Map<String, Json>, first_name: Option<Js
 
 /// A record of `entity` as the context holds it, with sample values (`sample_values`) or
 /// nulls, and its references `depth` levels deep.
-fn shaped(schema: &Schema, entity: &EntityDef, depth: usize, sample_values: bool) -> Map<String, Json> {
+pub fn shape_record(schema: &Schema, entity: &EntityDef, depth: usize, sample_values: bool) -> Map<String, Json> {
     let mut obj = Map::new();
     for f in entity.visible_fields() {
         obj.insert(f.name.clone(), if sample_values { sample(f.ty) } else { Json::Null });
@@ -81,7 +81,7 @@ fn shaped(schema: &Schema, entity: &EntityDef, depth: usize, sample_values: bool
     if depth > 0 {
         for f in entity.visible_fields().filter(|f| f.ty == FieldType::Reference) {
             if let Some(target) = f.reference.as_deref().and_then(|t| schema.entity(t)) {
-                let rel = shaped(schema, target, depth - 1, sample_values);
+                let rel = shape_record(schema, target, depth - 1, sample_values);
                 obj.insert(relation_name(&f.name, &target.name), Json::Object(rel));
             }
         }
@@ -92,14 +92,14 @@ fn shaped(schema: &Schema, entity: &EntityDef, depth: usize, sample_values: bool
 /// The context's shape for a workflow on `entity`, with sample values: what templates
 /// and conditions are checked against when a workflow is saved.
 pub fn shape(schema: &Schema, entity: &EntityDef) -> Json {
-    let mut record = shaped(schema, entity, RELATION_DEPTH, true);
+    let mut record = shape_record(schema, entity, RELATION_DEPTH, true);
     let mut previous = Map::new();
     for f in entity.visible_fields() {
         previous.insert(f.name.clone(), sample(f.ty));
         record.insert(format!("previous_{}", f.name), sample(f.ty));
     }
     let users = schema.entity("users");
-    let user = users.map(|u| Json::Object(shaped(schema, u, 0, true))).unwrap_or_else(|| json!({}));
+    let user = users.map(|u| Json::Object(shape_record(schema, u, 0, true))).unwrap_or_else(|| json!({}));
     json!({
         entity.singular.clone(): Json::Object(record.clone()),
         "record": Json::Object(record),
@@ -136,7 +136,7 @@ impl Builder<'_> {
 
     /// A record with its references `depth` levels deep; a reference that is empty or
     /// gone becomes an object of nulls, so templates render it as blanks.
-    async fn record(
+    pub async fn record(
         &self,
         entity: &EntityDef,
         mut obj: Map<String, Json>,
@@ -166,7 +166,7 @@ impl Builder<'_> {
             };
             let rel = match loaded {
                 Some(found) => Box::pin(self.record(target, found, depth - 1)).await?,
-                None => shaped(self.schema(), target, depth - 1, false),
+                None => shape_record(self.schema(), target, depth - 1, false),
             };
             obj.insert(relation_name(&f.name, &target.name), Json::Object(rel));
         }

@@ -42,15 +42,34 @@ pub enum Trigger {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<serde_json::Value>,
     },
-    /// A cron schedule in a time zone ("0 9 * * MON", "Europe/Berlin"). Defined, not run
-    /// yet: saving one is refused until the scheduler exists.
-    Schedule { cron: String, time_zone: String },
+    /// A cron schedule in a time zone ("0 9 * * MON", "Europe/Berlin"). With a `query`,
+    /// each tick loads the matching records; with its `group_by`, one run per group
+    /// (one email per owner).
+    Schedule {
+        cron: String,
+        time_zone: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        query: Option<ScheduleQuery>,
+    },
     /// Only run by hand, on a record of `entity` (`POST /api/v1/workflows/{id}/run`).
     Manual { entity: String },
 }
 
+/// The records a scheduled run is about: list filters in the API's syntax
+/// (`"expected_close_date[lte]": "{{ today | add_days(7) }}"`; values are templates over
+/// `today` and `tick`), optionally grouped by a reference field such as `owner_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleQuery {
+    pub entity: String,
+    #[serde(default)]
+    pub filters: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group_by: Option<String>,
+}
+
 impl Trigger {
-    /// The entity whose records the workflow runs on.
+    /// The entity whose records the workflow runs on (one at a time: not schedules).
     pub fn entity(&self) -> Option<&str> {
         match self {
             Trigger::Record { entity, .. } | Trigger::Manual { entity } => Some(entity),

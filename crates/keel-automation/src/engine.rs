@@ -30,7 +30,7 @@ const CLAIM_BATCH: i64 = 1;
 
 /// Why a run stopped short.
 #[derive(Debug)]
-enum RunError {
+pub(crate) enum RunError {
     Action(ActionError),
     Service(ServiceError),
 }
@@ -85,8 +85,9 @@ async fn round(rt: &Runtime) -> Result<bool, ServiceError> {
             dispatch::plan(entry, workflows, &config, now)
         })
         .await?;
+    let ticked = crate::scheduled::tick(rt).await?;
     let jobs = rt.service.claim_jobs(&config.worker_id, CLAIM_BATCH, config.lease).await?;
-    let busy = read > 0 || !jobs.is_empty();
+    let busy = read > 0 || ticked || !jobs.is_empty();
     for job in jobs {
         let outcome = run_job(rt, &job).await;
         match rt.service.settle_job(job.id, &config.worker_id, &outcome).await {
@@ -99,10 +100,11 @@ async fn round(rt: &Runtime) -> Result<bool, ServiceError> {
 }
 
 async fn run_job(rt: &Runtime, job: &Job) -> JobOutcome {
-    if job.kind != JOB_KIND {
-        return JobOutcome::Dead { error: format!("no worker handles jobs of kind `{}`", job.kind) };
-    }
-    let result = run_workflow(rt, job).await;
+    let result = match job.kind.as_str() {
+        JOB_KIND => run_workflow(rt, job).await,
+        crate::scheduled::JOB_KIND => crate::scheduled::run(rt, job).await,
+        other => return JobOutcome::Dead { error: format!("no worker handles jobs of kind `{other}`") },
+    };
     let (status, outcome) = match result {
         Ok(status) => (status, JobOutcome::Done),
         Err(RunError::Action(ActionError::Permanent(e))) => ("failed", JobOutcome::Dead { error: e }),
@@ -132,7 +134,7 @@ fn retry_or_die(rt: &Runtime, job: &Job, error: String) -> (&'static str, JobOut
 }
 
 /// The actor a workflow runs as: the admin who last saved it, while they still are one.
-async fn actor(rt: &Runtime, user: Option<Uuid>, depth: i64, job_id: Uuid) -> Result<Ctx, RunError> {
+pub(crate) async fn actor(rt: &Runtime, user: Option<Uuid>, depth: i64, job_id: Uuid) -> Result<Ctx, RunError> {
     let user = user.ok_or_else(|| ActionError::Permanent("the workflow has no owner to act as".into()))?;
     let actor = rt.service.actor_of_user(user).await.map_err(|_| {
         ActionError::Permanent(format!("user {user}, whom the workflow acts as, is inactive or gone; re-save it"))
@@ -154,7 +156,7 @@ fn event_of(trigger: &Json) -> Event {
     }
 }
 
-fn rfc3339(t: time::OffsetDateTime) -> String {
+pub(crate) fn rfc3339(t: time::OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
 }
 
@@ -213,7 +215,7 @@ async fn run_workflow(rt: &Runtime, job: &Job) -> Result<&'static str, RunError>
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn run_actions(
+pub(crate) async fn run_actions(
     rt: &Runtime,
     job: &Job,
     run: &Run,

@@ -12,6 +12,8 @@ pub mod context;
 pub mod definition;
 pub mod dispatch;
 pub mod engine;
+pub mod schedule;
+mod scheduled;
 pub mod template;
 pub mod validate;
 mod workflows;

@@ -49,6 +49,7 @@ pub fn environment() -> Environment<'static> {
     });
     env.add_filter("currency", currency);
     env.add_filter("date", date);
+    env.add_filter("add_days", add_days);
     env
 }
 
@@ -122,6 +123,23 @@ fn date(value: Value, format: Option<String>) -> Result<String, Error> {
     day.format(&description).map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("cannot format date: {e}")))
 }
 
+/// `{{ today | add_days(7) }}`: a date (`YYYY-MM-DD`) or timestamp (RFC 3339) moved by
+/// whole days, in the same form; for schedule filters ("closing within 7 days").
+fn add_days(value: Value, days: i64) -> Result<String, Error> {
+    let text = value.as_str().ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "add_days expects a date"))?;
+    let by = time::Duration::days(days);
+    if let Some(d) = keel_domain::value::parse_date(text) {
+        let moved = d.checked_add(by).ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "date out of range"))?;
+        return Ok(keel_domain::value::format_date(moved));
+    }
+    let t = keel_domain::value::parse_timestamp(text)
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("`{text}` is not a date")))?;
+    let moved = t.checked_add(by).ok_or_else(|| Error::new(ErrorKind::InvalidOperation, "time out of range"))?;
+    moved
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))
+}
+
 /// Render a template over a context (strict: an undefined variable is an error).
 pub fn render(env: &Environment<'_>, flavor: Flavor, source: &str, ctx: &Json) -> Result<String, String> {
     env.render_named_str(name(flavor), source, ctx).map_err(describe)
@@ -157,9 +175,14 @@ pub fn check(env: &Environment<'_>, flavor: Flavor, source: &str, shape: &Json) 
     template.render(shape).map(|_| ()).map_err(describe)
 }
 
-/// What exists next to a missing name, for the error message.
+/// What exists where a missing name's path stops, for the error message.
 fn roots(shape: &Json, path: &str) -> String {
-    let parent = path.rsplit_once('.').map(|(p, _)| p);
+    let mut parent = path.rsplit_once('.').map(|(p, _)| p);
+    while let Some(p) = parent
+        && lookup(shape, p).is_none()
+    {
+        parent = p.rsplit_once('.').map(|(p, _)| p);
+    }
     let here = match parent {
         Some(p) => lookup(shape, p),
         None => Some(shape),

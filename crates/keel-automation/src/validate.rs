@@ -21,16 +21,31 @@ pub fn activity_link(entity: &str) -> Option<&'static str> {
     }
 }
 
-fn check_trigger(schema: &Schema, trigger: &Trigger, errors: &mut FieldErrors) -> Option<EntityDef> {
-    match trigger {
-        Trigger::Schedule { .. } => {
-            errors.push(
-                "trigger.type",
-                "unsupported",
-                "schedule triggers are not run yet; use a record or manual trigger",
-            );
-            None
+/// What templates may use and which record actions act on, by trigger.
+struct Checked {
+    /// The record a record or manual trigger runs on (None for schedules).
+    entity: Option<EntityDef>,
+    shape: Json,
+}
+
+fn check_trigger(schema: &Schema, trigger: &Trigger, errors: &mut FieldErrors) -> Option<Checked> {
+    if let Trigger::Schedule { cron, time_zone, query } = trigger {
+        if let Err(e) = crate::schedule::Schedule::parse(cron, time_zone) {
+            errors.0.extend(e.0);
         }
+        if let Some(q) = query {
+            crate::schedule::check_query(schema, q, errors)?;
+        }
+        return Some(Checked { entity: None, shape: crate::schedule::shape(schema, query.as_ref()) });
+    }
+    let entity = check_record_trigger(schema, trigger, errors)?;
+    let shape = shape(schema, &entity);
+    Some(Checked { entity: Some(entity), shape })
+}
+
+fn check_record_trigger(schema: &Schema, trigger: &Trigger, errors: &mut FieldErrors) -> Option<EntityDef> {
+    match trigger {
+        Trigger::Schedule { .. } => None,
         Trigger::Record { entity, field, from, to, .. } => {
             let Some(def) = schema.entity(entity) else {
                 errors.push("trigger.entity", "unknown_entity", format!("there is no entity `{entity}`"));
@@ -79,8 +94,14 @@ fn check_url(field: String, url: &str, errors: &mut FieldErrors) {
     }
 }
 
-fn check_action(schema: &Schema, entity: &EntityDef, i: usize, action: &Action, errors: &mut FieldErrors) {
+fn check_action(schema: &Schema, entity: Option<&EntityDef>, i: usize, action: &Action, errors: &mut FieldErrors) {
     let at = |f: &str| format!("actions[{i}].{f}");
+    let Some(entity) = entity else {
+        if matches!(action, Action::CreateActivity { .. } | Action::UpdateRecord { .. }) {
+            errors.push(at("type"), "unsupported", "scheduled workflows send messages; they do not write records yet");
+        }
+        return;
+    };
     match action {
         Action::SendEmail { to, subject, text, html, .. } => {
             if to.templates().iter().all(|t| t.trim().is_empty()) {
@@ -157,15 +178,16 @@ fn check_action(schema: &Schema, entity: &EntityDef, i: usize, action: &Action, 
 /// Check a definition; returns the trigger entity (None for schedules) when it is valid.
 pub fn validate(schema: &Schema, def: &Definition) -> Result<Option<String>, FieldErrors> {
     let mut errors = FieldErrors::new();
-    let entity = check_trigger(schema, &def.trigger, &mut errors);
+    let checked = check_trigger(schema, &def.trigger, &mut errors);
     if def.actions.is_empty() {
         errors.push("actions", "required", "a workflow needs at least one action");
     }
     if def.actions.len() > 20 {
         errors.push("actions", "too_many", "a workflow has at most 20 actions");
     }
-    if let Some(entity) = &entity {
-        let shape = shape(schema, entity);
+    if let Some(Checked { entity, shape }) = &checked {
+        let entity = entity.as_ref();
+        let shape = shape.clone();
         let mut cmps = Vec::new();
         if let Some(conditions) = &def.conditions {
             conditions.comparisons("conditions", &mut cmps);
@@ -197,5 +219,5 @@ pub fn validate(schema: &Schema, def: &Definition) -> Result<Option<String>, Fie
             }
         }
     }
-    errors.into_result().map(|()| entity.map(|e| e.name))
+    errors.into_result().map(|()| checked.and_then(|c| c.entity).map(|e| e.name))
 }

@@ -307,6 +307,11 @@ impl Automation {
                 "name" | "enabled" | "description" => {
                     body.insert(k, v);
                 }
+                "time_zone" => {
+                    if let Some(t) = body.get_mut("trigger").filter(|t| t["type"] == "schedule") {
+                        t["time_zone"] = v;
+                    }
+                }
                 "slack_webhook_url" => {
                     if let Some(Json::Array(actions)) = body.get_mut("actions") {
                         for a in actions.iter_mut().filter(|a| a["type"] == "post_slack") {
@@ -318,7 +323,7 @@ impl Automation {
                     return Err(invalid(
                         other,
                         "unknown_field",
-                        "an install takes name, description, enabled and slack_webhook_url",
+                        "an install takes name, description, enabled, time_zone and slack_webhook_url",
                     ));
                 }
             }

@@ -14,6 +14,64 @@ use crate::{ChangeEntry, Service, ServiceError};
 pub type Planned = (NewJob, NewRun);
 
 impl Service {
+    /// Every enabled workflow, for the scheduler (no policy: the system runs them).
+    pub async fn enabled_workflows_for_worker(&self) -> Result<Vec<StoredWorkflow>, ServiceError> {
+        let mut tx = self.db.read().await?;
+        Ok(workflows::enabled(&mut tx).await?)
+    }
+
+    /// A schedule's last tick (unix seconds); a schedule seen for the first time starts at
+    /// `now`, so it does not run for ticks from before it existed.
+    pub async fn schedule_cursor(&self, name: &str, now: i64) -> Result<i64, ServiceError> {
+        {
+            let mut tx = self.db.read().await?;
+            if let Some(at) = cursor::find(&mut tx, name).await? {
+                return Ok(at);
+            }
+        }
+        let mut tx = self.db.side_write().await?;
+        let at = match cursor::find(&mut tx, name).await? {
+            Some(at) => at,
+            None => {
+                cursor::set(&mut tx, name, now).await?;
+                now
+            }
+        };
+        tx.commit().await?;
+        Ok(at)
+    }
+
+    /// Enqueue a schedule's tick (unix seconds) and move its cursor there, in one
+    /// transaction; nothing when the cursor is already there (another process did it).
+    pub async fn schedule_tick(&self, name: &str, tick: i64, planned: Planned) -> Result<bool, ServiceError> {
+        let now = self.clock.now();
+        let mut tx = self.db.side_write().await?;
+        if cursor::find(&mut tx, name).await?.is_some_and(|at| at >= tick) {
+            return Ok(false);
+        }
+        let (job, run) = planned;
+        if jobs::enqueue(&mut tx, &job, now).await? {
+            runs::insert(&mut tx, &run, now).await?;
+        }
+        cursor::set(&mut tx, name, tick).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Enqueue a job a worker derived from another (a scheduled run's per-group runs).
+    /// False when its dedupe key was already queued.
+    pub async fn enqueue_derived(&self, planned: Planned) -> Result<bool, ServiceError> {
+        let now = self.clock.now();
+        let (job, run) = planned;
+        let mut tx = self.db.side_write().await?;
+        let new = jobs::enqueue(&mut tx, &job, now).await?;
+        if new {
+            runs::insert(&mut tx, &run, now).await?;
+        }
+        tx.commit().await?;
+        Ok(new)
+    }
+
     /// Handle up to `batch` change-log entries after cursor `name`. `plan` is asked, for
     /// each entry, which runs it starts, given the enabled record-triggered workflows.
     /// Returns how many entries were read (0: the reader is caught up).

@@ -22,6 +22,16 @@ pub async fn get(tx: &mut Tx, name: &str) -> Result<i64> {
     }
 }
 
+/// The cursor's value, None when it was never set.
+pub async fn find(tx: &mut Tx, name: &str) -> Result<Option<i64>> {
+    let mut q = Query::select();
+    q.from(a("automation_cursors")).column(a("seq")).and_where(Expr::col(a("name")).eq(name));
+    match tx.fetch_optional(&q).await? {
+        Some(r) => Ok(Some(r.i64("seq")?)),
+        None => Ok(None),
+    }
+}
+
 pub async fn set(tx: &mut Tx, name: &str, seq: i64) -> Result<()> {
     let mut q = Query::insert();
     q.into_table(a("automation_cursors"))

@@ -86,6 +86,16 @@ pub async fn enabled_record_triggered(tx: &mut Tx) -> Result<Vec<StoredWorkflow>
     tx.fetch_all(&q).await?.iter().map(decode).collect()
 }
 
+/// Every enabled workflow (the scheduler picks the scheduled ones).
+pub async fn enabled(tx: &mut Tx) -> Result<Vec<StoredWorkflow>> {
+    let mut q = Query::select();
+    q.from(a("workflows"))
+        .columns(COLUMNS.map(a))
+        .and_where(Expr::col(a("enabled")).eq(true))
+        .order_by(a("created_at"), Order::Asc);
+    tx.fetch_all(&q).await?.iter().map(decode).collect()
+}
+
 pub async fn insert(tx: &mut Tx, w: &StoredWorkflow) -> Result<()> {
     let mut q = Query::insert();
     q.into_table(a("workflows"))

@@ -260,8 +260,16 @@ async fn templates_naming_unknown_fields_are_refused_when_saved(app: &TestApp) {
             "actions[0].subject",
         ),
         (
-            json!({ "trigger": { "type": "schedule", "cron": "0 9 * * MON", "time_zone": "Europe/Berlin" } }),
-            "trigger.type",
+            json!({ "trigger": { "type": "schedule", "cron": "every monday", "time_zone": "Europe/Berlin" } }),
+            "trigger.cron",
+        ),
+        (
+            json!({ "trigger": { "type": "schedule", "cron": "0 9 * * MON", "time_zone": "Mars/Olympus" } }),
+            "trigger.time_zone",
+        ),
+        (
+            json!({ "trigger": { "type": "schedule", "cron": "0 9 * * MON", "time_zone": "UTC", "query": { "entity": "deals", "filters": { "nope[gte]": "{{ today }}" } } } }),
+            "trigger.query.filters.nope[gte]",
         ),
     ];
     for (change, field) in cases {
@@ -383,7 +391,9 @@ async fn jobs_are_dead_lettered_after_the_last_try_and_admins_retry_them(app: &T
     for attempt in 2..=3 {
         app.clock.advance(time::Duration::minutes(10));
         eventually(&format!("try {attempt}"), || async {
-            (job(app, &job_id).await["attempts"] == attempt).then_some(())
+            // Settled, not just claimed: moving the clock during a try would push its retry out.
+            let j = job(app, &job_id).await;
+            (j["attempts"] == attempt && j["status"] != "running").then_some(())
         })
         .await;
     }
@@ -557,3 +567,90 @@ async fn dry_runs_change_nothing_and_manual_runs_run(app: &TestApp) {
     assert_eq!(notes_of(app, &did).await.len(), 1);
 }
 both_backends!(dry_runs_change_nothing_and_manual_runs_run);
+
+/// The next `hour`:00 UTC strictly after `now` on a day `accept` likes.
+fn next_utc(now: time::OffsetDateTime, hour: u8, accept: impl Fn(time::Weekday) -> bool) -> time::OffsetDateTime {
+    let mut day = now.date();
+    loop {
+        let at = day.with_hms(hour, 0, 0).expect("time").assume_utc();
+        if at > now && accept(day.weekday()) {
+            return at;
+        }
+        day = day.next_day().expect("date");
+    }
+}
+
+async fn install(app: &TestApp, key: &str, body: Value) -> String {
+    let res = app.admin.post(&format!("/api/v1/workflows/templates/{key}/install"), body).await;
+    assert_eq!(res.status, StatusCode::CREATED, "install {key}: {}", res.text);
+    // The worker notices a new schedule on its next round and starts counting from then.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    res.id()
+}
+
+async fn close_date_reminders_email_each_owner_their_deals_closing_this_week(app: &TestApp) {
+    app.smtp.start().await;
+    let wf = install(app, "deal-close-date-reminders", json!({})).await;
+    let tick = next_utc(app.service.now() + time::Duration::minutes(1), 8, |_| true);
+    let day = |n: i64| keel_domain::value::format_date(tick.date() + time::Duration::days(n));
+    let (a, _) = app.user(Role::Rep).await;
+    let (b, _) = app.user(Role::Rep).await;
+    let company = app.admin.company(json!({})).await;
+    let cid = id(&company);
+    for (owner, title, close, stage) in [
+        (&a, "A soon", day(2), "Proposal"),
+        (&a, "A end of week", day(7), "Negotiation"),
+        (&a, "A later", day(20), "Proposal"),
+        (&a, "A already won", day(3), "Closed Won"),
+        (&b, "B tomorrow", day(1), "Prospecting"),
+    ] {
+        app.admin
+            .deal(&cid, json!({ "title": title, "owner_id": id(owner), "expected_close_date": close, "stage": stage }))
+            .await;
+    }
+    app.clock.advance((tick - app.service.now()) + time::Duration::minutes(1));
+    let mail = app.smtp.wait_for(2, WAIT).await;
+    let to =
+        |who: &Value| mail.iter().find(|m| m["rcpt_tos"] == json!([who["email"]])).cloned().expect("email to owner");
+    let (ma, mb) = (to(&a), to(&b));
+    assert_eq!(ma["subject"], "2 deals closing this week");
+    assert_eq!(mb["subject"], "1 deals closing this week");
+    let text = ma["text"].as_str().expect("text").replace("\r\n", "\n");
+    assert!(text.starts_with("Hi Test,"), "{text}");
+    assert!(text.contains("- A soon: $1,000.00, Proposal, closes"), "{text}");
+    assert!(text.contains("A end of week"), "{text}");
+    assert!(!text.contains("A later") && !text.contains("A already won"), "{text}");
+    let all = finished_runs(app, &wf, 3).await;
+    assert_eq!(all.len(), 3, "the tick's run and one per owner: {all:?}");
+    assert!(all.iter().all(|r| r["status"] == "succeeded"), "{all:?}");
+    assert!(all.iter().all(|r| r["trigger"]["type"] == "schedule"));
+
+    // Later the same day: no second tick. The next day: the next one.
+    app.clock.advance(time::Duration::hours(3));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(app.smtp.messages().len(), 2, "one run per tick");
+    app.clock.advance(time::Duration::hours(22));
+    app.smtp.wait_for(4, WAIT).await;
+}
+both_backends!(close_date_reminders_email_each_owner_their_deals_closing_this_week);
+
+async fn the_weekly_digest_sums_each_reps_week(app: &TestApp) {
+    app.smtp.start().await;
+    install(app, "weekly-sales-digest", json!({ "time_zone": "UTC" })).await;
+    let (rep, _) = app.user(Role::Rep).await;
+    let company = app.admin.company(json!({})).await;
+    for (title, amount, stage) in [("Won one", 2_000_000, "Closed Won"), ("Open one", 500_000, "Proposal")] {
+        app.admin
+            .deal(&id(&company), json!({ "title": title, "owner_id": id(&rep), "amount": amount, "stage": stage }))
+            .await;
+    }
+    let monday = next_utc(app.service.now() + time::Duration::minutes(1), 9, |d| d == time::Weekday::Monday);
+    app.clock.advance((monday - app.service.now()) + time::Duration::minutes(1));
+    let mail = app.smtp.wait_for(1, WAIT).await;
+    let m = mail.iter().find(|m| m["rcpt_tos"] == json!([rep["email"]])).expect("the rep's digest");
+    assert_eq!(m["subject"], "Your weekly sales summary");
+    let text = m["text"].as_str().expect("text").replace("\r\n", "\n");
+    assert!(text.contains("you worked on 2 deals worth $25,000.00."), "{text}");
+    assert!(text.contains("Wins: 1"), "{text}");
+}
+both_backends!(the_weekly_digest_sums_each_reps_week);
