@@ -4,6 +4,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod import;
 pub mod policy;
 pub mod query;
 pub mod rules;

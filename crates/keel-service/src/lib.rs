@@ -109,7 +109,7 @@ impl Service {
 
     fn write_context(&self) -> WriteContext {
         let now = self.clock.now();
-        WriteContext { now, today: now.date(), default_region: self.config.default_region }
+        WriteContext { now, today: now.date(), default_region: self.config.default_region, import: false }
     }
 
     fn entity(&self, name: &str) -> Result<&keel_domain::EntityDef, ServiceError> {

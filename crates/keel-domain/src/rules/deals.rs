@@ -47,8 +47,9 @@ pub fn apply(
         after.set("probability", Value::Int(p));
     }
 
-    // A close date in the past is a typo, unless it was already there and untouched.
-    if explicit.contains("expected_close_date") {
+    // A close date in the past is a typo, unless it was already there and untouched, or
+    // the record comes from an import of existing data (old deals have past dates).
+    if explicit.contains("expected_close_date") && !ctx.import {
         let old = before.and_then(|b| b.get("expected_close_date").as_date());
         if let Some(d) = after.get("expected_close_date").as_date()
             && Some(d) != old
