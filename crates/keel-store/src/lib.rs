@@ -11,6 +11,7 @@ pub mod changes;
 pub mod db;
 pub mod error;
 pub mod idempotency;
+pub mod imports;
 pub mod invites;
 pub mod login_security;
 pub mod records;

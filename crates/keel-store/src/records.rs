@@ -130,6 +130,62 @@ pub async fn find_duplicate(
     }
 }
 
+/// Most values one `IN (…)` list carries: well under SQLite's and PostgreSQL's
+/// bind-parameter limits, and a handful of statements for an import batch.
+const IN_CHUNK: usize = 500;
+
+/// Live records within `scope` whose `field` equals one of `values` case-insensitively
+/// (CSV imports match keys and company names this way, a batch at a time).
+pub async fn live_matching(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    field: &str,
+    values: &[String],
+    scope: &RowScope,
+) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    // SQLite's lower() folds ASCII only: other values each get the case-folding GLOB
+    // `find_duplicate` uses. PostgreSQL's lower() folds all of them.
+    let (folded, globbed): (Vec<&String>, Vec<&String>) =
+        values.iter().partition(|v| v.is_ascii() || tx.backend() == Backend::Postgres);
+    for chunk in folded.chunks(IN_CHUNK) {
+        let lowered: Vec<String> = chunk.iter().map(|v| v.to_lowercase()).collect();
+        let mut q = select_all(entity);
+        q.and_where(Expr::expr(Func::lower(Expr::col(col(field)))).is_in(lowered))
+            .and_where(Expr::col(col("deleted_at")).is_null())
+            .cond_where(scope_condition(tx, entity, scope, Reach::Full));
+        for row in tx.fetch_all(&q).await? {
+            out.push(decode(entity, &row)?);
+        }
+    }
+    for value in globbed {
+        let mut q = select_all(entity);
+        q.and_where(Expr::col(col(field)).binary(BinOper::Custom("GLOB"), glob_case_insensitive(value)))
+            .and_where(Expr::col(col("deleted_at")).is_null())
+            .cond_where(scope_condition(tx, entity, scope, Reach::Full));
+        for row in tx.fetch_all(&q).await? {
+            out.push(decode(entity, &row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Live records within `scope` among `ids`.
+pub async fn live_by_ids(tx: &mut Tx, entity: &EntityDef, ids: &[Uuid], scope: &RowScope) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let values: Vec<sea_query::Value> = chunk.iter().map(|id| id_value(tx, *id)).collect();
+        let mut q = select_all(entity);
+        q.and_where(Expr::col(col("id")).is_in(values))
+            .and_where(Expr::col(col("deleted_at")).is_null())
+            .cond_where(scope_condition(tx, entity, scope, Reach::Full));
+        for row in tx.fetch_all(&q).await? {
+            out.push(decode(entity, &row)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Does a live (not trashed) record with this id exist?
 pub async fn exists_live(tx: &mut Tx, entity: &EntityDef, id: Uuid) -> Result<bool> {
     let mut q = Query::select();
