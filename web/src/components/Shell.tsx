@@ -2,6 +2,7 @@ import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { useEffect, useState } from 'react';
 import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useMe, useSignOut } from '../api/session';
+import { ChatPanel } from '../features/assistant/ChatPanel';
 import { CommandPalette } from '../features/search/CommandPalette';
 import { Avatar } from './ui';
 
@@ -30,6 +31,7 @@ export function Shell() {
   const signOut = useSignOut();
   const navigate = useNavigate();
   const [searchOpen, setSearchOpen] = useState(false);
+  const [chatOpen, setChatOpen] = useState(false);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -67,6 +69,9 @@ export function Shell() {
           <button className="search-trigger" onClick={() => setSearchOpen(true)} aria-label="Search (Ctrl+K)">
             <span aria-hidden="true">⌕</span> Search companies, contacts, deals…
             <kbd>Ctrl K</kbd>
+          </button>
+          <button className="btn ask-btn" aria-label="Ask Keel" aria-pressed={chatOpen} onClick={() => setChatOpen((o) => !o)}>
+            <span aria-hidden="true">✦</span> <span className="ask-label">Ask Keel</span>
           </button>
           <DropdownMenu.Root>
             <DropdownMenu.Trigger className="user-trigger" aria-label="User menu">
@@ -106,6 +111,7 @@ export function Shell() {
         ))}
       </nav>
       <CommandPalette open={searchOpen} onOpenChange={setSearchOpen} />
+      <ChatPanel open={chatOpen} onClose={() => setChatOpen(false)} />
     </div>
   );
 }

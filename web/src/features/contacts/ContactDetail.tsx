@@ -6,6 +6,7 @@ import { useEntity } from '../../api/schema';
 import { Avatar, EmptyState, ErrorState, PageHeader, Skeleton } from '../../components/ui';
 import { formatDate, formatMoney, formatRelative } from '../../lib/format';
 import { Timeline } from '../activities/Timeline';
+import { ComposeEmail } from '../assistant/ComposeEmail';
 import { DeleteButton, TrashBanner } from '../records/DetailActions';
 import { DetailsCard } from '../records/FieldValue';
 import { RecordFormModal } from '../records/RecordForm';
@@ -15,6 +16,7 @@ export function ContactDetail() {
   const def = useEntity('contacts');
   const contact = useRecord('contacts', id);
   const [editing, setEditing] = useState(false);
+  const [composing, setComposing] = useState(false);
   const company = useRecordsById('companies', [contact.data?.company_id as string | null]).get(
     String(contact.data?.company_id),
   );
@@ -33,6 +35,9 @@ export function ContactDetail() {
         }
         actions={
           <>
+            <button className="btn" onClick={() => setComposing(true)}>
+              ✦ Compose email
+            </button>
             <button className="btn" onClick={() => setEditing(true)}>
               Edit
             </button>
@@ -71,6 +76,7 @@ export function ContactDetail() {
         </Tabs.Root>
       </div>
       <RecordFormModal entity="contacts" open={editing} onOpenChange={setEditing} record={c} />
+      <ComposeEmail contactId={c.id} open={composing} onOpenChange={setComposing} />
     </div>
   );
 }

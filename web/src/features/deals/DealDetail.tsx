@@ -7,6 +7,7 @@ import { useToast } from '../../components/toast';
 import { ErrorState, PageHeader, Skeleton } from '../../components/ui';
 import { formatMoney, formatRelative } from '../../lib/format';
 import { Timeline } from '../activities/Timeline';
+import { SummariseMeeting } from '../assistant/SummariseMeeting';
 import { DeleteButton, TrashBanner } from '../records/DetailActions';
 import { DetailsCard } from '../records/FieldValue';
 import { RecordFormModal } from '../records/RecordForm';
@@ -18,6 +19,7 @@ export function DealDetail() {
   const update = useUpdateRecord('deals');
   const toast = useToast();
   const [editing, setEditing] = useState(false);
+  const [summarising, setSummarising] = useState(false);
   if (deal.isError) return <ErrorState error={deal.error} retry={() => deal.refetch()} />;
   if (deal.isPending || !def) return <Skeleton lines={8} />;
   const d = deal.data;
@@ -31,6 +33,9 @@ export function DealDetail() {
         title={String(d.title)}
         actions={
           <>
+            <button className="btn" onClick={() => setSummarising(true)}>
+              ✦ Summarise meeting
+            </button>
             <button className="btn" onClick={() => setEditing(true)}>
               Edit
             </button>
@@ -81,6 +86,7 @@ export function DealDetail() {
         </section>
       </div>
       <RecordFormModal entity="deals" open={editing} onOpenChange={setEditing} record={d} />
+      <SummariseMeeting dealId={d.id} open={summarising} onOpenChange={setSummarising} />
     </div>
   );
 }

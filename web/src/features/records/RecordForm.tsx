@@ -131,7 +131,9 @@ export function RecordForm({
   const [formError, setFormError] = useState<string>();
   const dirty = fields.some((f) => values[f.name] !== initial[f.name]);
 
-  useEffect(() => onDirty?.(dirty), [dirty, onDirty]);
+  useEffect(() => {
+    onDirty?.(dirty);
+  }, [dirty, onDirty]);
   useEffect(() => {
     if (!dirty) return;
     const warn = (e: BeforeUnloadEvent) => e.preventDefault();
