@@ -9,6 +9,7 @@ pub mod auth;
 pub mod dashboard;
 mod diff;
 pub mod error;
+pub mod imports;
 pub mod records;
 mod refs;
 pub mod roles;

@@ -269,8 +269,7 @@ pub fn parse_date(t: &str) -> Result<Date, String> {
         };
     }
     // Month names: "15 Dec 2025", "Dec 15, 2025", "15-Dec-2025", "December 15 2025".
-    let words: Vec<&str> =
-        t.split(|c: char| c == ' ' || c == ',' || c == '-' || c == '/').filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = t.split([' ', ',', '-', '/']).filter(|w| !w.is_empty()).collect();
     if words.len() == 3 {
         let y = year(words[2]);
         let named = match (month_named(words[0]), month_named(words[1])) {

@@ -58,10 +58,12 @@ pub enum AuditAction {
     ExportCompleted,
     SettingsChanged,
     AuditPurged,
+    /// A CSV import finished (or stopped): its counts and status.
+    ImportCompleted,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 14] = [
         AuditAction::RecordCreated,
         AuditAction::RecordUpdated,
         AuditAction::RecordDeleted,
@@ -75,6 +77,7 @@ impl AuditAction {
         AuditAction::ExportCompleted,
         AuditAction::SettingsChanged,
         AuditAction::AuditPurged,
+        AuditAction::ImportCompleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -92,6 +95,7 @@ impl AuditAction {
             AuditAction::ExportCompleted => "export.completed",
             AuditAction::SettingsChanged => "settings.changed",
             AuditAction::AuditPurged => "audit.purged",
+            AuditAction::ImportCompleted => "import.completed",
         }
     }
 
@@ -202,6 +206,24 @@ pub(crate) async fn record_changed(tx: &mut Tx, ctx: &Ctx, change: &NewChange) -
         details: json!({ "diff": change.diff }),
     };
     append(tx, Source::of(ctx), change.at, vec![event]).await
+}
+
+/// The audit entries for many record changes at once (a batch write): one head read,
+/// one chained multi-row insert, an entry per change as `record_changed` would write.
+pub(crate) async fn records_changed(tx: &mut Tx, ctx: &Ctx, changes: &[NewChange]) -> Result<(), ServiceError> {
+    let Some(first) = changes.first() else {
+        return Ok(());
+    };
+    let events = changes
+        .iter()
+        .map(|c| Event {
+            action: AuditAction::of_change(c.op),
+            entity: Some(&c.entity),
+            record_id: Some(c.record_id),
+            details: json!({ "diff": c.diff }),
+        })
+        .collect();
+    append(tx, Source::of(ctx), first.at, events).await
 }
 
 /// The demo loader writes up to thousands of records per call; one summary entry per

@@ -2,6 +2,7 @@
 //! metadata and the domain rules.
 
 mod aggregate;
+pub mod batch;
 mod bulk;
 mod create;
 pub mod export;

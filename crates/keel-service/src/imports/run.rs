@@ -1,0 +1,784 @@
+//! The two passes of an import over the file: check every row (the dry run), then
+//! write batch by batch. Rows are read on a thread of their own and handed over a
+//! bounded channel, so parsing overlaps with the database and memory stays flat.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::{Duration, Instant};
+
+use keel_domain::import::cell::{self, Cell};
+use keel_domain::import::mapping::{self, ColumnMapping, MatchedBy};
+use keel_domain::policy;
+use keel_domain::validate::WriteContext;
+use keel_domain::{EntityDef, FieldErrors};
+use keel_store::Tx;
+use keel_store::imports::{self as store, ImportRow};
+use serde_json::{Map, Value as Json, json};
+use uuid::Uuid;
+
+use super::reader::{CsvFile, RawRow, encoding_for, separator_for};
+use super::resolve::{self, Lookups};
+use super::{Format, ImportMode, ImportOptions, ImportReport, ImportSource, MAX_REPORTED_ERRORS, RowError};
+use crate::records::batch::{BatchCounts, BatchItem, BatchOp, Prepared};
+use crate::{Ctx, Service, ServiceError};
+
+/// Batches read ahead of the database: enough to keep the writer busy, few enough to
+/// keep memory small.
+const READ_AHEAD: usize = 2;
+
+/// Where an import is, after each batch.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    /// `validating` (the dry run) or `importing`.
+    pub phase: &'static str,
+    /// Data rows done in this phase.
+    pub rows: u64,
+    pub elapsed: Duration,
+}
+
+pub(crate) fn open_file(source: &ImportSource, format: &Format) -> Result<CsvFile, ServiceError> {
+    let encoding = format.encoding.as_deref().map(encoding_for).transpose()?;
+    let separator = format.separator.as_deref().map(separator_for).transpose()?;
+    CsvFile::open(source.open()?, encoding, separator)
+}
+
+/// The fields that may key an update, per entity (unique, or the id).
+fn key_fields(entity: &str) -> &'static [&'static str] {
+    match entity {
+        "contacts" => &["email", "id"],
+        "companies" => &["domain", "name", "id"],
+        _ => &["id"],
+    }
+}
+
+fn param_error(field: &str, code: &'static str, message: impl Into<String>) -> ServiceError {
+    FieldErrors::single(field, code, message).into()
+}
+
+/// Counts and errors of one pass.
+#[derive(Debug, Default)]
+struct Tally {
+    rows: u64,
+    counts: BatchCounts,
+    skipped: u64,
+    failed: u64,
+    companies_created: u64,
+    error_count: u64,
+    errors: Vec<RowError>,
+}
+
+impl Tally {
+    fn add_errors(&mut self, errors: Vec<RowError>) {
+        let mut rows: Vec<u64> = errors.iter().map(|e| e.row).collect();
+        rows.dedup();
+        self.failed += rows.len() as u64;
+        self.error_count += errors.len() as u64;
+        let room = MAX_REPORTED_ERRORS.saturating_sub(self.errors.len());
+        self.errors.extend(errors.into_iter().take(room));
+    }
+}
+
+/// What the file has taught us so far, across batches of one pass.
+#[derive(Debug, Default)]
+struct FileState {
+    lookups: Lookups,
+    /// Companies this import creates (lowercased name → id), and those it cannot.
+    new_companies: HashMap<String, Uuid>,
+    bad_companies: HashMap<String, String>,
+    /// Unique values and updated records seen, by hash, with the row that had them
+    /// (8 bytes a key instead of the text: a million keys stay a few tens of MiB).
+    seen: HashMap<u64, u64>,
+}
+
+fn fingerprint(kind: &str, value: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    kind.hash(&mut h);
+    value.hash(&mut h);
+    h.finish()
+}
+
+/// One row, converted: the input for the write path, its references still as text.
+struct RowInput {
+    row: u64,
+    line: u64,
+    input: Map<String, Json>,
+    /// (field, text) to resolve.
+    lookups: Vec<(String, String)>,
+    key: Option<String>,
+}
+
+pub(crate) struct Importer<'a> {
+    service: &'a Service,
+    ctx: &'a Ctx,
+    entity: &'a EntityDef,
+    source: ImportSource,
+    opts: ImportOptions,
+    key: Option<String>,
+    columns: Vec<ColumnMapping>,
+    currency_column: Option<usize>,
+    encoding: String,
+    separator: String,
+    started: Instant,
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(
+        service: &'a Service,
+        ctx: &'a Ctx,
+        source: ImportSource,
+        opts: ImportOptions,
+    ) -> Result<Importer<'a>, ServiceError> {
+        let entity = service.entity(&opts.entity)?;
+        let key = match opts.mode {
+            ImportMode::Create => None,
+            _ => {
+                let key = opts.key.clone().unwrap_or_else(|| key_fields(&entity.name)[0].to_string());
+                if !key_fields(&entity.name).contains(&key.as_str()) {
+                    return Err(param_error(
+                        "key",
+                        "invalid_key",
+                        format!("{} are matched by one of: {}", entity.name, key_fields(&entity.name).join(", ")),
+                    ));
+                }
+                Some(key)
+            }
+        };
+        if opts.mode != ImportMode::Update {
+            policy::can_create(&ctx.actor, entity)?;
+        }
+        let file = open_file(&source, &opts.format)?;
+        let mut columns =
+            mapping::apply_overrides(entity, mapping::auto_map(entity, &file.headers), &opts.format.mapping)?;
+        // An id column is a key, never a value: Keel makes ids.
+        for c in columns.iter_mut().filter(|c| c.field.as_deref() == Some("id") && key.as_deref() != Some("id")) {
+            if c.matched_by == Some(MatchedBy::Explicit) {
+                return Err(param_error(
+                    &format!("mapping.{}", c.header),
+                    "read_only",
+                    "ids are made by Keel: map `id` only to update or upsert with key=id",
+                ));
+            }
+            c.field = None;
+            c.matched_by = None;
+        }
+        if let Some(k) = &key
+            && !columns.iter().any(|c| c.field.as_deref() == Some(k.as_str()))
+        {
+            return Err(param_error("key", "key_not_mapped", format!("no column feeds the key field `{k}`")));
+        }
+        let currency_column = columns.iter().find(|c| c.field.as_deref() == Some("currency")).map(|c| c.column);
+        let batch_size = opts.batch_size.clamp(1, 5000);
+        let opts = ImportOptions { batch_size, ..opts };
+        Ok(Importer {
+            service,
+            ctx,
+            entity,
+            source,
+            key,
+            columns,
+            currency_column,
+            encoding: file.encoding.name().to_lowercase(),
+            separator: super::separator_name(file.separator),
+            opts,
+            started: Instant::now(),
+        })
+    }
+
+    fn write_context(&self) -> WriteContext {
+        WriteContext { import: true, ..self.service.write_context() }
+    }
+
+    fn report(&self, id: Option<Uuid>, status: &'static str, tally: Tally, next_row: Option<u64>) -> ImportReport {
+        ImportReport {
+            id,
+            status,
+            entity: self.entity.name.clone(),
+            mode: self.opts.mode.as_str(),
+            key: self.key.clone(),
+            dry_run: self.opts.dry_run,
+            encoding: self.encoding.clone(),
+            separator: self.separator.clone(),
+            mapping: self.columns.clone(),
+            rows: tally.rows,
+            created: tally.counts.created,
+            updated: tally.counts.updated,
+            unchanged: tally.counts.unchanged,
+            skipped: tally.skipped,
+            failed: tally.failed,
+            companies_created: tally.companies_created,
+            next_row,
+            error_count: tally.error_count,
+            errors: tally.errors,
+            elapsed_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+
+    pub async fn run(
+        self,
+        progress: Option<&(dyn Fn(super::Progress) + Send + Sync)>,
+    ) -> Result<ImportReport, ServiceError> {
+        let checked = self.pass(None, progress).await?;
+        let tally = checked.0;
+        if self.opts.dry_run {
+            let status = if tally.error_count == 0 { "valid" } else { "invalid" };
+            return Ok(self.report(None, status, tally, None));
+        }
+        let mut row = self.import_row(&tally);
+        if tally.error_count > 0 {
+            row.status = "rejected".into();
+            row.finished_at = Some(self.service.clock.now());
+            let mut tx = self.service.db.side_write().await?;
+            store::insert(&mut tx, &row).await?;
+            tx.commit().await?;
+            return Ok(self.report(Some(row.id), "rejected", tally, None));
+        }
+        {
+            let mut tx = self.service.db.side_write().await?;
+            store::insert(&mut tx, &row).await?;
+            tx.commit().await?;
+        }
+        let result = self.pass(Some(&mut row), progress).await;
+        let (tally, next_row, failure) = match result {
+            Ok((tally, next_row)) => (tally, next_row, None),
+            Err(e) => (Tally::default(), row.next_row.map(|n| n as u64), Some(e)),
+        };
+        let status = if failure.is_none() && next_row.is_none() { "completed" } else { "failed" };
+        let report_tally = if failure.is_some() { self.tally_of(&row) } else { tally };
+        row.status = status.into();
+        row.next_row = next_row.map(|n| n as i64);
+        row.finished_at = Some(self.service.clock.now());
+        row.error_count = report_tally.error_count as i64;
+        row.failed = report_tally.failed as i64;
+        row.errors = json!(report_tally.errors);
+        self.finish(&row).await?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        Ok(self.report(Some(row.id), status, report_tally, next_row))
+    }
+
+    /// Counts as the `imports` row holds them (after a failure that lost the tally).
+    fn tally_of(&self, row: &ImportRow) -> Tally {
+        Tally {
+            rows: row.total_rows as u64,
+            counts: BatchCounts {
+                created: row.created as u64,
+                updated: row.updated as u64,
+                unchanged: row.unchanged as u64,
+            },
+            skipped: row.skipped as u64,
+            companies_created: row.companies_created as u64,
+            ..Tally::default()
+        }
+    }
+
+    fn import_row(&self, tally: &Tally) -> ImportRow {
+        let mapping: Vec<Json> = self.columns.iter().map(|c| json!({ "header": c.header, "field": c.field })).collect();
+        ImportRow {
+            id: Uuid::now_v7(),
+            user_id: self.ctx.actor.user_id,
+            file_name: self.opts.file_name.as_ref().map(|f| f.chars().take(255).collect()),
+            entity: self.entity.name.clone(),
+            mode: self.opts.mode.as_str().into(),
+            key_field: self.key.clone(),
+            status: "running".into(),
+            total_rows: tally.rows as i64,
+            created: 0,
+            updated: 0,
+            unchanged: 0,
+            skipped: 0,
+            failed: tally.failed as i64,
+            companies_created: 0,
+            next_row: Some(self.opts.resume_from.unwrap_or(1) as i64),
+            options: json!({
+                "encoding": self.encoding,
+                "separator": self.separator,
+                "mapping": mapping,
+                "create_missing_companies": self.opts.create_missing_companies,
+                "resume_from": self.opts.resume_from,
+                "batch_size": self.opts.batch_size,
+                "all_or_nothing": self.opts.all_or_nothing,
+            }),
+            errors: json!(tally.errors),
+            error_count: tally.error_count as i64,
+            started_at: self.service.clock.now(),
+            finished_at: None,
+        }
+    }
+
+    /// Record the outcome and audit it, in one transaction.
+    async fn finish(&self, row: &ImportRow) -> Result<(), ServiceError> {
+        let mut tx = self.service.db.write().await?;
+        store::update(&mut tx, row).await?;
+        let event = crate::audit::Event {
+            action: crate::audit::AuditAction::ImportCompleted,
+            entity: Some(&self.entity.name),
+            record_id: Some(row.id),
+            details: json!({
+                "import_id": row.id,
+                "file_name": row.file_name,
+                "mode": row.mode,
+                "status": row.status,
+                "rows": row.total_rows,
+                "created": row.created,
+                "updated": row.updated,
+                "unchanged": row.unchanged,
+                "skipped": row.skipped,
+                "failed": row.failed,
+                "companies_created": row.companies_created,
+                "next_row": row.next_row,
+            }),
+        };
+        crate::audit::append(&mut tx, crate::audit::Source::of(self.ctx), self.service.clock.now(), vec![event])
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Read the whole file: check every row (`import` None), or write batch by batch
+    /// into `import`. Returns the tally and, when a write stopped early, the first row
+    /// not written.
+    async fn pass(
+        &self,
+        mut import: Option<&mut ImportRow>,
+        progress: Option<&(dyn Fn(super::Progress) + Send + Sync)>,
+    ) -> Result<(Tally, Option<u64>), ServiceError> {
+        let file = open_file(&self.source, &self.opts.format)?;
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<Result<Vec<RawRow>, ServiceError>>(READ_AHEAD);
+        let batch_size = self.opts.batch_size;
+        let reader = std::thread::spawn(move || read_batches(file, batch_size, sender));
+        let writing = import.is_some();
+        let phase = if writing { "importing" } else { "validating" };
+        let mut state = FileState::default();
+        let mut tally = Tally::default();
+        let mut shared: Option<Tx> = None;
+        let mut stopped_at = None;
+        while let Some(batch) = batches.recv().await {
+            let batch = batch?;
+            let Some(first_row) = batch.first().map(|r| r.row) else { continue };
+            let mut tx = match shared.take() {
+                Some(tx) => tx,
+                None if writing => self.service.db.write().await?,
+                None => self.service.db.read().await?,
+            };
+            let before = (tally.counts, tally.companies_created);
+            let errors = self.batch(&mut tx, &mut state, &mut tally, batch, writing).await?;
+            if writing && !errors.is_empty() {
+                // Nothing of this batch is kept; report why and where to resume.
+                drop(tx);
+                tally.counts = before.0;
+                tally.companies_created = before.1;
+                tally.add_errors(errors);
+                stopped_at = Some(first_row);
+                break;
+            }
+            tally.add_errors(errors);
+            if let Some(row) = import.as_deref_mut() {
+                row.created = tally.counts.created as i64;
+                row.updated = tally.counts.updated as i64;
+                row.unchanged = tally.counts.unchanged as i64;
+                row.skipped = tally.skipped as i64;
+                row.companies_created = tally.companies_created as i64;
+                row.next_row = Some(tally.rows as i64 + 1);
+                store::update(&mut tx, row).await?;
+            }
+            if writing && self.opts.all_or_nothing {
+                shared = Some(tx);
+            } else if writing {
+                tx.commit().await?;
+            }
+            if let Some(report) = progress {
+                report(super::Progress { phase, rows: tally.rows, elapsed: self.started.elapsed() });
+            }
+        }
+        drop(batches);
+        if let Some(tx) = shared
+            && stopped_at.is_none()
+        {
+            tx.commit().await?;
+        }
+        if reader.join().is_err() {
+            return Err(ServiceError::Internal("the import file reader stopped unexpectedly".into()));
+        }
+        if self.opts.all_or_nothing && stopped_at.is_some() {
+            // The one transaction was rolled back: nothing of the file is in.
+            tally.counts = BatchCounts::default();
+            tally.companies_created = 0;
+            stopped_at = Some(self.opts.resume_from.unwrap_or(1));
+            if let Some(row) = import {
+                row.created = 0;
+                row.updated = 0;
+                row.unchanged = 0;
+                row.companies_created = 0;
+            }
+        }
+        Ok((tally, stopped_at))
+    }
+
+    /// Check one batch and, when `write`, write it. Returns the rows' errors (a write
+    /// with errors writes nothing: the caller drops the transaction).
+    async fn batch(
+        &self,
+        tx: &mut Tx,
+        state: &mut FileState,
+        tally: &mut Tally,
+        rows: Vec<RawRow>,
+        write: bool,
+    ) -> Result<Vec<RowError>, ServiceError> {
+        let mut errors = Vec::new();
+        let mut inputs = Vec::with_capacity(rows.len());
+        let mut lines = HashMap::new();
+        for raw in rows {
+            tally.rows += 1;
+            if self.opts.resume_from.is_some_and(|from| raw.row < from) || raw.is_blank() {
+                tally.skipped += 1;
+                continue;
+            }
+            lines.insert(raw.row, raw.line);
+            match self.convert(&raw) {
+                Ok(input) => inputs.push(input),
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        let wc = self.write_context();
+        let items = self.resolve(tx, state, inputs, &mut errors, &wc, write, tally).await?;
+        let pending: HashSet<Uuid> =
+            if write { HashSet::new() } else { state.new_companies.values().copied().collect() };
+        let mut checked = self.service.check_batch(tx, self.ctx, self.entity, items, &wc, &pending).await?;
+        for (row, e) in std::mem::take(&mut checked.refused) {
+            errors.extend(self.row_errors(row, lines.get(&row).copied().unwrap_or(0), e));
+        }
+        // Duplicates across batches (within one batch, `check_batch` found them).
+        let ready = std::mem::take(&mut checked.ready);
+        for (row, p) in ready {
+            match self.first_seen(state, row, &p) {
+                Ok(()) => checked.ready.push((row, p)),
+                Err(e) => errors.extend(self.row_errors(row, lines.get(&row).copied().unwrap_or(0), e)),
+            }
+        }
+        if write && !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
+            return Ok(errors);
+        }
+        let counts = if write {
+            self.service.write_batch(tx, self.ctx, self.entity, &checked.ready, wc.now).await?
+        } else {
+            let mut c = BatchCounts::default();
+            for (_, p) in &checked.ready {
+                match p {
+                    Prepared::Create(_) => c.created += 1,
+                    Prepared::Update { .. } => c.updated += 1,
+                    Prepared::Unchanged(_) => c.unchanged += 1,
+                }
+            }
+            c
+        };
+        tally.counts.created += counts.created;
+        tally.counts.updated += counts.updated;
+        tally.counts.unchanged += counts.unchanged;
+        errors.sort_by_key(|e| e.row);
+        Ok(errors)
+    }
+
+    /// Unique values and updated records must not repeat across the file.
+    fn first_seen(&self, state: &mut FileState, row: u64, p: &Prepared) -> Result<(), FieldErrors> {
+        let mut marks = Vec::new();
+        if let (Prepared::Update { .. } | Prepared::Unchanged(_), Some(id)) = (p, p.id()) {
+            let key = self.key.as_deref().unwrap_or("id");
+            marks.push((
+                key.to_string(),
+                fingerprint("#id", &id.to_string()),
+                "duplicate_key",
+                "updates the same record",
+            ));
+        }
+        if let Some(record) = p.record() {
+            for f in self.entity.fields.iter().filter(|f| f.unique) {
+                if let Some(text) = record.text(&f.name) {
+                    marks.push((
+                        f.name.clone(),
+                        fingerprint(&f.name, &text.to_lowercase()),
+                        "duplicate",
+                        "has the same value",
+                    ));
+                }
+            }
+        }
+        let mut errors = FieldErrors::new();
+        for (field, mark, code, what) in &marks {
+            if let Some(first) = state.seen.get(mark).filter(|first| **first != row) {
+                errors.push(field.clone(), code, format!("row {first} of this file {what} (`{field}`)"));
+            }
+        }
+        if errors.is_empty() {
+            for (_, mark, _, _) in marks {
+                state.seen.insert(mark, row);
+            }
+        }
+        errors.into_result()
+    }
+
+    fn column_of(&self, field: &str) -> Option<String> {
+        self.columns.iter().find(|c| c.field.as_deref() == Some(field)).map(|c| c.header.clone())
+    }
+
+    fn row_errors(&self, row: u64, line: u64, errors: FieldErrors) -> Vec<RowError> {
+        errors
+            .0
+            .into_iter()
+            .map(|e| RowError {
+                row,
+                line,
+                column: self.column_of(&e.field),
+                field: Some(e.field),
+                code: e.code.to_string(),
+                message: e.message,
+            })
+            .collect()
+    }
+
+    /// Cells → the write path's input; references stay text until `resolve`.
+    fn convert(&self, raw: &RawRow) -> Result<RowInput, Vec<RowError>> {
+        let error = |column: Option<usize>, field: Option<&str>, code: &str, message: String| RowError {
+            row: raw.row,
+            line: raw.line,
+            column: column.and_then(|c| self.columns.get(c)).map(|c| c.header.clone()),
+            field: field.map(str::to_string),
+            code: code.to_string(),
+            message,
+        };
+        if let Some((code, message, column)) = &raw.problem {
+            let field = column.and_then(|c| self.columns.get(c)).and_then(|c| c.field.as_deref());
+            return Err(vec![error(*column, field, code, message.clone())]);
+        }
+        let currency = self.currency_column.and_then(|c| raw.cells.get(c)).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let mut out = RowInput { row: raw.row, line: raw.line, input: Map::new(), lookups: Vec::new(), key: None };
+        let mut errors = Vec::new();
+        for c in &self.columns {
+            let (Some(name), Some(text)) = (c.field.as_deref(), raw.cells.get(c.column)) else { continue };
+            let Some(field) = self.entity.field(name) else { continue };
+            if self.key.as_deref() == Some(name) {
+                let k = text.trim();
+                out.key = (!k.is_empty()).then(|| if name == "id" { k.to_string() } else { k.to_lowercase() });
+                if name == "id" {
+                    continue;
+                }
+            }
+            match cell::convert(field, text, currency) {
+                Ok(Cell::Value(v)) => {
+                    out.input.insert(name.to_string(), v);
+                }
+                Ok(Cell::Lookup(t)) => out.lookups.push((name.to_string(), t)),
+                Err((code, message)) => errors.push(error(Some(c.column), Some(name), code, message)),
+            }
+        }
+        if errors.is_empty() { Ok(out) } else { Err(errors) }
+    }
+
+    /// Resolve references and keys, create missing companies, and make the batch items.
+    #[allow(clippy::too_many_arguments)]
+    async fn resolve(
+        &self,
+        tx: &mut Tx,
+        state: &mut FileState,
+        mut inputs: Vec<RowInput>,
+        errors: &mut Vec<RowError>,
+        wc: &WriteContext,
+        write: bool,
+        tally: &mut Tally,
+    ) -> Result<Vec<BatchItem>, ServiceError> {
+        // References by text, one query per target entity.
+        let schema = self.service.schema();
+        let mut by_field: HashMap<String, Vec<String>> = HashMap::new();
+        for i in &inputs {
+            for (field, text) in &i.lookups {
+                by_field.entry(field.clone()).or_default().push(text.to_lowercase());
+            }
+        }
+        for (field, texts) in &by_field {
+            if let Some(target) = self.target(field).and_then(|t| schema.entity(t)) {
+                state.lookups.resolve(tx, self.ctx, target, texts).await?;
+            }
+        }
+        // Missing companies: made in this transaction, before the rows that name them.
+        let mut to_create: Vec<(Uuid, String)> = Vec::new();
+        let mut failed = HashSet::new();
+        for (n, input) in inputs.iter_mut().enumerate() {
+            let mut row_errors = FieldErrors::new();
+            for (field, text) in std::mem::take(&mut input.lookups) {
+                let target = self.target(&field).unwrap_or_default();
+                let lower = text.to_lowercase();
+                let id = state.lookups.get(target, &lower).or_else(|| {
+                    if target != "companies" || !self.opts.create_missing_companies {
+                        return None;
+                    }
+                    if let Some(id) = state.new_companies.get(&lower) {
+                        return Some(*id);
+                    }
+                    let id = Uuid::now_v7();
+                    state.new_companies.insert(lower.clone(), id);
+                    to_create.push((id, text.clone()));
+                    Some(id)
+                });
+                match (id, state.bad_companies.get(&lower)) {
+                    (Some(_), Some(why)) if target == "companies" => {
+                        row_errors.push(field.clone(), "invalid_company", why.clone());
+                    }
+                    (Some(id), _) => {
+                        input.input.insert(field.clone(), Json::from(id.to_string()));
+                    }
+                    (None, _) => {
+                        let hint = if target == "companies" { " (create_missing_companies makes it)" } else { "" };
+                        row_errors.push(
+                            field.clone(),
+                            "not_found",
+                            format!(
+                                "no {} with the {} `{text}` that you can see{hint}",
+                                schema.entity(target).map_or(target, |e| e.singular.as_str()),
+                                resolve::described(target)
+                            ),
+                        );
+                    }
+                }
+            }
+            if !row_errors.is_empty() {
+                failed.insert(n);
+                errors.extend(self.row_errors(input.row, input.line, row_errors));
+            }
+        }
+        if !to_create.is_empty() {
+            self.create_companies(tx, state, to_create, wc, write, tally).await?;
+            // Rows naming a company that cannot be made fail with it.
+            for (n, input) in inputs.iter().enumerate() {
+                if failed.contains(&n) {
+                    continue;
+                }
+                for (field, v) in &input.input {
+                    if self.target(field) == Some("companies")
+                        && let Some(id) = v.as_str().and_then(|s| Uuid::parse_str(s).ok())
+                        && let Some(why) = state
+                            .new_companies
+                            .iter()
+                            .find(|(_, made)| **made == id)
+                            .and_then(|(name, _)| state.bad_companies.get(name))
+                    {
+                        failed.insert(n);
+                        errors.extend(self.row_errors(
+                            input.row,
+                            input.line,
+                            FieldErrors::single(field.clone(), "invalid_company", why.clone()),
+                        ));
+                    }
+                }
+            }
+        }
+        // Update keys, one query per batch.
+        let found = match &self.key {
+            Some(key) => {
+                let values: Vec<String> = inputs.iter().filter_map(|i| i.key.clone()).collect();
+                resolve::by_key(tx, self.ctx, self.entity, key, &values).await?
+            }
+            None => HashMap::new(),
+        };
+        let mut items = Vec::with_capacity(inputs.len());
+        for (n, input) in inputs.into_iter().enumerate() {
+            if failed.contains(&n) {
+                continue;
+            }
+            let op = match (&self.key, &input.key) {
+                (None, _) => BatchOp::Create { id: Uuid::now_v7(), input: input.input },
+                (Some(_), Some(k)) if found.contains_key(k) => match found.get(k) {
+                    Some(before) => BatchOp::Update { before: Box::new(before.clone()), input: input.input },
+                    None => continue,
+                },
+                (Some(key), k) if self.opts.mode == ImportMode::Update || (key == "id" && k.is_some()) => {
+                    let message = match k {
+                        Some(k) => format!("no {} with {key} `{k}` that you can see", self.entity.singular),
+                        None => format!("the key `{key}` is empty: an update needs it"),
+                    };
+                    let code = if k.is_some() { "not_found" } else { "required" };
+                    errors.extend(self.row_errors(
+                        input.row,
+                        input.line,
+                        FieldErrors::single(key.clone(), code, message),
+                    ));
+                    continue;
+                }
+                (Some(_), _) => BatchOp::Create { id: Uuid::now_v7(), input: input.input },
+            };
+            items.push(BatchItem { row: input.row, op });
+        }
+        Ok(items)
+    }
+
+    /// Check (and when writing, create) the companies rows named but none matched.
+    async fn create_companies(
+        &self,
+        tx: &mut Tx,
+        state: &mut FileState,
+        to_create: Vec<(Uuid, String)>,
+        wc: &WriteContext,
+        write: bool,
+        tally: &mut Tally,
+    ) -> Result<(), ServiceError> {
+        let companies = self.service.entity("companies")?;
+        let items: Vec<BatchItem> = to_create
+            .iter()
+            .enumerate()
+            .map(|(i, (id, name))| {
+                let mut input = Map::new();
+                input.insert("name".into(), Json::from(name.clone()));
+                BatchItem { row: i as u64, op: BatchOp::Create { id: *id, input } }
+            })
+            .collect();
+        let checked = self.service.check_batch(tx, self.ctx, companies, items, wc, &HashSet::new()).await?;
+        for (i, e) in &checked.refused {
+            if let Some((_, name)) = to_create.get(*i as usize) {
+                state.bad_companies.insert(name.to_lowercase(), format!("cannot create company `{name}`: {e}"));
+            }
+        }
+        if write {
+            self.service.write_batch(tx, self.ctx, companies, &checked.ready, wc.now).await?;
+        }
+        tally.companies_created += checked.ready.len() as u64;
+        Ok(())
+    }
+
+    /// The entity a reference field points at.
+    fn target(&self, field: &str) -> Option<&str> {
+        self.entity.field(field).and_then(|f| f.reference.as_deref())
+    }
+}
+
+/// The reading thread: rows in batches over the channel until the end of the file, an
+/// error, or the receiver hanging up (the import stopped).
+fn read_batches(
+    mut file: CsvFile,
+    batch_size: usize,
+    sender: tokio::sync::mpsc::Sender<Result<Vec<RawRow>, ServiceError>>,
+) {
+    let mut batch = Vec::with_capacity(batch_size);
+    loop {
+        match file.next_row() {
+            Ok(Some(row)) => {
+                batch.push(row);
+                if batch.len() == batch_size {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
+                    if sender.blocking_send(Ok(full)).is_err() {
+                        return;
+                    }
+                }
+            }
+            Ok(None) => {
+                if !batch.is_empty() {
+                    let _ = sender.blocking_send(Ok(batch));
+                }
+                return;
+            }
+            Err(e) => {
+                let _ = sender.blocking_send(Err(e));
+                return;
+            }
+        }
+    }
+}
