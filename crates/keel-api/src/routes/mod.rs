@@ -4,6 +4,7 @@ mod assistant;
 mod audit;
 mod auth;
 mod dashboard;
+mod imports;
 mod invites;
 mod login_security;
 mod meta;
@@ -29,6 +30,7 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(assistant::router())
         .merge(workflows::router())
+        .merge(imports::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {
