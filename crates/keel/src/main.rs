@@ -32,6 +32,8 @@ enum Command {
     User(UserArgs),
     /// Verify, query or purge the audit log.
     Audit(commands::audit::AuditArgs),
+    /// Import a CSV file of companies, contacts or deals.
+    Import(commands::import::ImportArgs),
     /// Print the version.
     Version,
 }
@@ -86,6 +88,7 @@ async fn main() -> std::process::ExitCode {
             UserCommand::Reactivate(args) => commands::user::set_active(&cli.database_url, args, true).await,
         },
         Command::Audit(args) => commands::audit::run(&cli.database_url, args).await,
+        Command::Import(args) => commands::import::run(&cli.database_url, args).await,
         Command::Version => {
             println!("keel {}", env!("CARGO_PKG_VERSION"));
             Ok(())

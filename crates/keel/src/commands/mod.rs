@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod automation;
+pub mod import;
 pub mod seed;
 pub mod serve;
 pub mod user;
