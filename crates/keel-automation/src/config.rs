@@ -52,7 +52,8 @@ pub struct AutomationConfig {
     pub backoff_max: time::Duration,
     /// How often an idle worker looks for new changes and due jobs.
     pub poll_interval: Duration,
-    /// How long a claimed job is the worker's; after that another worker may take it.
+    /// How long a claimed job is the worker's without news (renewed before each action);
+    /// after that another worker may take it: how soon a crashed worker's job resumes.
     pub lease: time::Duration,
     /// Changes made by workflow runs this many levels deep trigger no further runs.
     pub max_depth: i64,
@@ -72,7 +73,7 @@ impl Default for AutomationConfig {
             backoff_base: time::Duration::seconds(30),
             backoff_max: time::Duration::hours(1),
             poll_interval: Duration::from_secs(1),
-            lease: time::Duration::minutes(5),
+            lease: time::Duration::minutes(2),
             max_depth: 3,
             http_timeout: Duration::from_secs(10),
             worker_id: format!("keel-{}", uuid::Uuid::now_v7().simple()),

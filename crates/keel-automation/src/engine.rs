@@ -238,6 +238,11 @@ pub(crate) async fn run_actions(
         if done.contains(&index) {
             continue;
         }
+        // Each action renews the lease, so a long run keeps its job while a dead worker's
+        // job is free again soon after.
+        if !rt.service.extend_lease(job.id, &rt.config.worker_id, rt.config.lease).await? {
+            return Err(ActionError::Transient("another worker took this job over".into()).into());
+        }
         if spec.only_if.as_ref().is_some_and(|c| !c.eval(context)) {
             let step = Step {
                 run_id: run.id,

@@ -83,6 +83,16 @@ impl Service {
         Ok(claimed)
     }
 
+    /// Renew `worker`'s lease on a running job for another `lease`. False when another
+    /// worker took it over (this one's lease ran out): stop working on it.
+    pub async fn extend_lease(&self, id: Uuid, worker: &str, lease: time::Duration) -> Result<bool, ServiceError> {
+        let until = self.clock.now() + lease;
+        let mut tx = self.db.side_write().await?;
+        let held = jobs::extend_lease(&mut tx, id, worker, until).await?;
+        tx.commit().await?;
+        Ok(held)
+    }
+
     /// Settle a job `worker` holds. False when its lease was lost to another worker.
     pub async fn settle_job(&self, id: Uuid, worker: &str, outcome: &JobOutcome) -> Result<bool, ServiceError> {
         let now = self.clock.now();

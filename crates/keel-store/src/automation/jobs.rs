@@ -250,6 +250,17 @@ pub async fn settle(
     Ok(tx.execute(&q).await? == 1)
 }
 
+/// Keep holding a running job: move its lease to `until`, if `worker` still holds it.
+pub async fn extend_lease(tx: &mut Tx, id: Uuid, worker: &str, until: OffsetDateTime) -> Result<bool> {
+    let mut q = Query::update();
+    q.table(a("jobs"))
+        .value(a("locked_until"), ts(tx, until))
+        .and_where(Expr::col(a("id")).eq(uuid(tx, id)))
+        .and_where(Expr::col(a("locked_by")).eq(worker))
+        .and_where(Expr::col(a("status")).eq(JobStatus::Running.as_str()));
+    Ok(tx.execute(&q).await? == 1)
+}
+
 /// Put a dead job back in the queue with a fresh set of attempts (an admin's retry).
 pub async fn requeue_dead(tx: &mut Tx, id: Uuid, now: OffsetDateTime) -> Result<bool> {
     let mut q = Query::update();

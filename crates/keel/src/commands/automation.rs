@@ -37,6 +37,10 @@ pub struct AutomationArgs {
     /// The first retry's wait in seconds; each further one waits twice as long (at most an hour).
     #[arg(long, env = "KEEL_JOB_BACKOFF_SECONDS", default_value_t = 30)]
     job_backoff_seconds: i64,
+    /// Seconds a worker holds a job without renewing (before each action); a crashed
+    /// worker's job is taken up again after this long.
+    #[arg(long, env = "KEEL_JOB_LEASE_SECONDS", default_value_t = 120)]
+    job_lease_seconds: i64,
     /// Changes made this many workflow runs deep trigger no further runs.
     #[arg(long, env = "KEEL_WORKFLOW_MAX_DEPTH", default_value_t = 3)]
     workflow_max_depth: i64,
@@ -65,6 +69,9 @@ impl AutomationArgs {
         if self.job_max_attempts < 1 || self.job_backoff_seconds < 1 || self.workflow_max_depth < 1 {
             bail!("KEEL_JOB_MAX_ATTEMPTS, KEEL_JOB_BACKOFF_SECONDS and KEEL_WORKFLOW_MAX_DEPTH must be at least 1");
         }
+        if self.job_lease_seconds < 5 {
+            bail!("KEEL_JOB_LEASE_SECONDS must be at least 5: an action must finish within it");
+        }
         let public_url = self.public_url.clone().unwrap_or_else(|| format!("http://{bind}:{port}"));
         Ok(AutomationConfig {
             smtp,
@@ -72,6 +79,7 @@ impl AutomationArgs {
             webhook_secret: self.webhook_secret.clone(),
             max_attempts: self.job_max_attempts,
             backoff_base: time::Duration::seconds(self.job_backoff_seconds),
+            lease: time::Duration::seconds(self.job_lease_seconds),
             max_depth: self.workflow_max_depth,
             ..AutomationConfig::default()
         })
