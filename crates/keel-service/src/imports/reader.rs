@@ -207,7 +207,6 @@ impl CsvFile {
                 self.done = true;
                 if self.quotes.load(Ordering::Relaxed) % 2 == 1
                     && let Some(last) = self.held.as_mut()
-                    && last.problem.is_none()
                     && (last.cells.len() != self.headers.len() || last.cells.iter().any(|c| c.contains('\n')))
                 {
                     last.problem = Some((

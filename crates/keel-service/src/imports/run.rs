@@ -480,42 +480,38 @@ impl<'a> Importer<'a> {
         Ok(errors)
     }
 
-    /// Unique values and updated records must not repeat across the file.
+    /// Unique values and updated records must not repeat across the file. A row that
+    /// updates a record an earlier row updated is reported as that alone.
     fn first_seen(&self, state: &mut FileState, row: u64, p: &Prepared) -> Result<(), FieldErrors> {
-        let mut marks = Vec::new();
-        if let (Prepared::Update { .. } | Prepared::Unchanged(_), Some(id)) = (p, p.id()) {
-            let key = self.key.as_deref().unwrap_or("id");
-            marks.push((
-                key.to_string(),
-                fingerprint("#id", &id.to_string()),
-                "duplicate_key",
-                "updates the same record",
-            ));
+        let earlier = |state: &FileState, mark: u64| state.seen.get(&mark).copied().filter(|first| *first != row);
+        let id_mark = match (p, p.id()) {
+            (Prepared::Update { .. } | Prepared::Unchanged(_), Some(id)) => Some(fingerprint("#id", &id.to_string())),
+            _ => None,
+        };
+        if let Some(first) = id_mark.and_then(|m| earlier(state, m)) {
+            let key = self.key.clone().unwrap_or_else(|| "id".into());
+            let message = format!("row {first} of this file already updates this {}", self.entity.singular);
+            return Err(FieldErrors::single(key, "duplicate_key", message));
         }
-        if let Some(record) = p.record() {
-            for f in self.entity.fields.iter().filter(|f| f.unique) {
-                if let Some(text) = record.text(&f.name) {
-                    marks.push((
-                        f.name.clone(),
-                        fingerprint(&f.name, &text.to_lowercase()),
-                        "duplicate",
-                        "has the same value",
-                    ));
-                }
-            }
-        }
+        let mut marks: Vec<u64> = id_mark.into_iter().collect();
         let mut errors = FieldErrors::new();
-        for (field, mark, code, what) in &marks {
-            if let Some(first) = state.seen.get(mark).filter(|first| **first != row) {
-                errors.push(field.clone(), code, format!("row {first} of this file {what} (`{field}`)"));
+        for f in self.entity.fields.iter().filter(|f| f.unique) {
+            let Some(text) = p.record().and_then(|r| r.text(&f.name)) else { continue };
+            let mark = fingerprint(&f.name, &text.to_lowercase());
+            match earlier(state, mark) {
+                Some(first) => errors.push(
+                    f.name.clone(),
+                    "duplicate",
+                    format!("row {first} of this file has the same {} `{text}`", f.label.to_lowercase()),
+                ),
+                None => marks.push(mark),
             }
         }
-        if errors.is_empty() {
-            for (_, mark, _, _) in marks {
-                state.seen.insert(mark, row);
-            }
+        errors.into_result()?;
+        for mark in marks {
+            state.seen.insert(mark, row);
         }
-        errors.into_result()
+        Ok(())
     }
 
     fn column_of(&self, field: &str) -> Option<String> {

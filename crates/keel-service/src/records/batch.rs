@@ -381,7 +381,7 @@ async fn check_unique(tx: &mut Tx, entity: &EntityDef, batch: &mut CheckedBatch)
                     Some(first) => errors.entry(i).or_default().push(
                         f.name.clone(),
                         "duplicate",
-                        format!("row {first} of this batch has the same {} `{text}`", f.label.to_lowercase()),
+                        format!("row {first} has the same {} `{text}`", f.label.to_lowercase()),
                     ),
                     None => {
                         first_row.insert(key, *row);

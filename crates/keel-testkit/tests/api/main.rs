@@ -1,12 +1,14 @@
 //! API tests: the real server over HTTP, each test on SQLite and on PostgreSQL.
 
 mod assistant;
+mod assistant_model;
 mod audit;
 mod auth;
 mod bad_input;
 mod changes;
 mod dashboard;
 mod export;
+mod import;
 mod lists;
 mod login_security;
 mod permissions;
