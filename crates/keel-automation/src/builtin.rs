@@ -87,12 +87,33 @@ fn weekly_digest() -> Json {
     })
 }
 
+fn assign_by_territory() -> Json {
+    json!({
+        "trigger": { "type": "record", "entity": "deals", "on": "created" },
+        "actions": [
+            { "type": "assign_owner", "rules": [], "default_user_id": "" },
+            {
+                "type": "send_email",
+                "to": "{{ assigned.email }}",
+                "subject": "New deal assigned: {{ deal.title }}",
+                "text": "Hi {{ assigned.first_name }},\n\nYou've been assigned a new deal in {{ deal.company.state or deal.company.country or 'your territory' }}: {{ deal.title }} with {{ deal.company.name }} ({{ deal.amount | currency }}).\n\nView deal: {{ deal.url }}\n"
+            }
+        ]
+    })
+}
+
 pub const TEMPLATES: &[BuiltIn] = &[
     BuiltIn {
         key: "notify-deal-stage-change",
         name: "Notify on deal stage change",
         description: "Email the owner when a deal changes stage; a Slack message when it is Closed Won; a note on the deal saying who moved it from which stage to which.",
         definition: notify_on_stage_change,
+    },
+    BuiltIn {
+        key: "auto-assign-deals-by-territory",
+        name: "Auto-assign deals by territory",
+        description: "When a deal is created, give it to the owner of its company's territory (a user, or a team in turn; else the default owner) and email the new owner.",
+        definition: assign_by_territory,
     },
     BuiltIn {
         key: "deal-close-date-reminders",

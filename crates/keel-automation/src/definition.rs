@@ -166,6 +166,10 @@ pub enum Action {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         description: Option<String>,
     },
+    /// Give the record a new owner by territory: the first rule whose `when` holds names a
+    /// user, or a team whose active members take turns (round robin); else the default.
+    /// Later actions see the new owner as `assigned`.
+    AssignOwner { rules: Vec<TerritoryRule>, default_user_id: String },
     /// Set fields of the record, or of a record it references (`target`: a reference
     /// field of the trigger record, such as `company_id`).
     UpdateRecord {
@@ -173,6 +177,18 @@ pub enum Action {
         target: Option<String>,
         fields: serde_json::Map<String, serde_json::Value>,
     },
+}
+
+/// One territory: when `when` holds (`deal.company.state in [CA, OR]`), the owner is
+/// `user_id`, or the next active member of `team_id` in turn.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TerritoryRule {
+    pub when: Condition,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team_id: Option<String>,
 }
 
 fn recipients<'a>(name: &str, r: &'a Recipients, out: &mut Vec<(String, &'a str)>) {
@@ -199,6 +215,7 @@ impl Action {
             Action::CallWebhook { .. } => "call_webhook",
             Action::CreateActivity { .. } => "create_activity",
             Action::UpdateRecord { .. } => "update_record",
+            Action::AssignOwner { .. } => "assign_owner",
         }
     }
 
@@ -247,6 +264,7 @@ impl Action {
                     json_templates(&format!("fields.{name}"), v, &mut out);
                 }
             }
+            Action::AssignOwner { .. } => {}
         }
         out
     }

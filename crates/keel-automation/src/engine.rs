@@ -231,7 +231,16 @@ pub(crate) async fn run_actions(
     // Tries of each action so far: an action's next try gets the next number, also after
     // an admin's retry of a dead job (which starts the job's attempts afresh).
     let tries = |index: i64| steps.iter().filter(|s| s.action_index == index).count() as i64 + 1;
-    let target = Target { entity, record_id, context };
+    // Later actions see an assignment's new owner as `assigned`, also when it was done on
+    // an earlier try (its output is in the recorded step).
+    let mut context = context.clone();
+    for s in steps.iter().filter(|s| s.status == "done") {
+        if let Some(a) = s.output.get("assigned")
+            && let Some(obj) = context.as_object_mut()
+        {
+            obj.insert("assigned".into(), a.clone());
+        }
+    }
     for (i, spec) in def.actions.iter().enumerate() {
         let action = &spec.action;
         let index = i64::try_from(i).unwrap_or(i64::MAX);
@@ -243,7 +252,7 @@ pub(crate) async fn run_actions(
         if !rt.service.extend_lease(job.id, &rt.config.worker_id, rt.config.lease).await? {
             return Err(ActionError::Transient("another worker took this job over".into()).into());
         }
-        if spec.only_if.as_ref().is_some_and(|c| !c.eval(context)) {
+        if spec.only_if.as_ref().is_some_and(|c| !c.eval(&context)) {
             let step = Step {
                 run_id: run.id,
                 action_index: index,
@@ -261,6 +270,7 @@ pub(crate) async fn run_actions(
         }
         let key = format!("keel-{}-{i}", job.id);
         let started = Instant::now();
+        let target = Target { entity, record_id, context: &context, ctx: Some(ctx), dry_run: false };
         let rendered = rt.render(action, &target, &key).await;
         let result = match &rendered {
             Ok(input) => rt.execute(action, input, &key, ctx).await,
@@ -279,7 +289,10 @@ pub(crate) async fn run_actions(
             at: rt.service.now(),
         };
         rt.service.record_step(&step).await?;
-        result?;
+        let output = result?;
+        if let (Some(a), Some(obj)) = (output.get("assigned"), context.as_object_mut()) {
+            obj.insert("assigned".into(), a.clone());
+        }
     }
     Ok(())
 }
@@ -308,7 +321,7 @@ pub async fn dry_run(
     let context =
         builder.build(&entity, record_id, &event, (workflow.id, &workflow.name), &rfc3339(rt.service.now())).await?;
     let met = def.conditions.as_ref().is_none_or(|c| c.eval(&context));
-    let target = Target { entity: &entity, record_id, context: &context };
+    let target = Target { entity: &entity, record_id, context: &context, ctx: Some(ctx), dry_run: true };
     let mut actions = Vec::new();
     for (i, spec) in def.actions.iter().enumerate() {
         let action = &spec.action;

@@ -141,6 +141,26 @@ fn check_action(schema: &Schema, entity: Option<&EntityDef>, i: usize, action: &
                 errors.push(at("subject"), "required", "an activity needs a subject");
             }
         }
+        Action::AssignOwner { rules, default_user_id } => {
+            if !entity.owned {
+                errors.push(at("type"), "unsupported", format!("{} have no owner", entity.name));
+            }
+            let is_id = |s: &str| uuid::Uuid::parse_str(s).is_ok();
+            if !is_id(default_user_id) {
+                errors.push(at("default_user_id"), "invalid_id", "the owner when no rule matches: a user's id");
+            }
+            for (r, rule) in rules.iter().enumerate() {
+                match (&rule.user_id, &rule.team_id) {
+                    (Some(u), None) if is_id(u) => {}
+                    (None, Some(t)) if is_id(t) => {}
+                    _ => errors.push(
+                        at(&format!("rules[{r}]")),
+                        "invalid",
+                        "a rule names either a `user_id` or a `team_id` (round robin among its active members)",
+                    ),
+                }
+            }
+        }
         Action::UpdateRecord { target, fields } => {
             let target_entity = match target.as_deref() {
                 None | Some("record") => Some(entity.clone()),
@@ -196,6 +216,11 @@ pub fn validate(schema: &Schema, def: &Definition) -> Result<Option<String>, Fie
             if let Some(c) = &spec.only_if {
                 c.comparisons(&format!("actions[{i}].only_if"), &mut cmps);
             }
+            if let Action::AssignOwner { rules, .. } = &spec.action {
+                for (r, rule) in rules.iter().enumerate() {
+                    rule.when.comparisons(&format!("actions[{i}].rules[{r}].when"), &mut cmps);
+                }
+            }
         }
         {
             for (path, field, op, value) in cmps {
@@ -208,6 +233,8 @@ pub fn validate(schema: &Schema, def: &Definition) -> Result<Option<String>, Fie
             }
         }
         let env = template::environment();
+        // Actions after an assignment also see the new owner as `assigned`.
+        let mut shape = shape;
         for (i, spec) in def.actions.iter().enumerate() {
             let action = &spec.action;
             check_action(schema, entity, i, action, &mut errors);
@@ -216,6 +243,11 @@ pub fn validate(schema: &Schema, def: &Definition) -> Result<Option<String>, Fie
                 if let Err(e) = template::check(&env, flavor, source, &shape) {
                     errors.push(format!("actions[{i}].{field}"), "invalid_template", e);
                 }
+            }
+            if matches!(action, Action::AssignOwner { .. })
+                && let (Some(users), Some(obj)) = (schema.entity("users"), shape.as_object_mut())
+            {
+                obj.insert("assigned".into(), Json::Object(crate::context::shape_record(schema, users, 0, true)));
             }
         }
     }

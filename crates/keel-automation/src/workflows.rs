@@ -312,6 +312,13 @@ impl Automation {
                         t["time_zone"] = v;
                     }
                 }
+                "rules" | "default_user_id" => {
+                    if let Some(Json::Array(actions)) = body.get_mut("actions") {
+                        for a in actions.iter_mut().filter(|a| a["type"] == "assign_owner") {
+                            a[k.as_str()] = v.clone();
+                        }
+                    }
+                }
                 "slack_webhook_url" => {
                     if let Some(Json::Array(actions)) = body.get_mut("actions") {
                         for a in actions.iter_mut().filter(|a| a["type"] == "post_slack") {
@@ -323,7 +330,7 @@ impl Automation {
                     return Err(invalid(
                         other,
                         "unknown_field",
-                        "an install takes name, description, enabled, time_zone and slack_webhook_url",
+                        "an install takes name, description, enabled, time_zone, slack_webhook_url, rules and default_user_id",
                     ));
                 }
             }

@@ -51,6 +51,10 @@ pub struct Target<'a> {
     pub record_id: Uuid,
     /// The run's context (what templates see).
     pub context: &'a Json,
+    /// Who the run acts as: rendering an assignment reads the team it rotates through.
+    pub ctx: Option<&'a Ctx>,
+    /// A dry run: look, do not advance round-robin turns.
+    pub dry_run: bool,
 }
 
 /// Renders and executes actions; one per worker, shared by its runs.
@@ -98,7 +102,9 @@ impl Runtime {
             Action::PostSlack { .. } | Action::PostTeams { .. } | Action::CallWebhook { .. } => {
                 http::render(self, action, target.context)
             }
-            Action::CreateActivity { .. } | Action::UpdateRecord { .. } => records::render(self, action, target).await,
+            Action::CreateActivity { .. } | Action::UpdateRecord { .. } | Action::AssignOwner { .. } => {
+                records::render(self, action, target).await
+            }
         }
     }
 
@@ -110,7 +116,7 @@ impl Runtime {
             Action::PostSlack { .. } | Action::PostTeams { .. } | Action::CallWebhook { .. } => {
                 http::send(self, action, input, key).await
             }
-            Action::CreateActivity { .. } | Action::UpdateRecord { .. } => {
+            Action::CreateActivity { .. } | Action::UpdateRecord { .. } | Action::AssignOwner { .. } => {
                 records::execute(self, input, key, ctx).await
             }
         }

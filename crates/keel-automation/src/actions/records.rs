@@ -83,8 +83,58 @@ pub(super) async fn render(rt: &Runtime, action: &Action, target: &Target<'_>) -
             }
             Ok(json!({ "entity": entity.name, "op": "update", "id": id, "fields": out }))
         }
+        Action::AssignOwner { rules, default_user_id } => {
+            let mut owner = None;
+            let mut via = json!("default");
+            for (i, rule) in rules.iter().enumerate() {
+                if !rule.when.eval(ctx) {
+                    continue;
+                }
+                owner = match (&rule.user_id, &rule.team_id) {
+                    (Some(user), _) => Some(user.clone()),
+                    (None, Some(team)) => Some(next_member(rt, target, team).await?),
+                    (None, None) => None,
+                };
+                via = json!({ "rule": i });
+                break;
+            }
+            let owner = owner.unwrap_or_else(|| default_user_id.clone());
+            let mut fields = Map::new();
+            fields.insert("owner_id".into(), json!(owner));
+            Ok(json!({
+                "entity": target.entity.name, "op": "update", "id": target.record_id.to_string(),
+                "fields": fields, "assign": true, "via": via
+            }))
+        }
         _ => Err(ActionError::Permanent("not a record action".into())),
     }
+}
+
+/// The next active member of `team`, in turn (by id), counted per team.
+async fn next_member(rt: &Runtime, target: &Target<'_>, team: &str) -> Result<String, ActionError> {
+    let users = rt.service.schema().entity("users").ok_or_else(|| ActionError::Permanent("no users".into()))?;
+    let pairs: Vec<(String, String)> = [("team_id", team), ("is_active", "true"), ("sort", "id"), ("limit", "200")]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let query = keel_domain::query::parse_list_query(users, &pairs)
+        .map_err(|e| ActionError::Permanent(format!("team `{team}`: {e}")))?;
+    let ctx = target.ctx.ok_or_else(|| ActionError::Permanent("no actor to read the team with".into()))?;
+    let members: Vec<String> = rt
+        .service
+        .list(ctx, "users", &query)
+        .await?
+        .data
+        .iter()
+        .filter_map(|u| u.get("id").and_then(Json::as_str).map(str::to_string))
+        .collect();
+    if members.is_empty() {
+        return Err(ActionError::Permanent(format!("team {team} has no active members to assign to")));
+    }
+    let name = format!("round_robin:{team}");
+    let turn = if target.dry_run { rt.service.peek_turn(&name).await? } else { rt.service.next_turn(&name).await? };
+    let i = usize::try_from(turn).unwrap_or(0) % members.len();
+    Ok(members[i].clone())
 }
 
 pub(super) async fn execute(rt: &Runtime, input: &Json, key: &str, ctx: &Ctx) -> Result<Json, ActionError> {
@@ -104,7 +154,23 @@ pub(super) async fn execute(rt: &Runtime, input: &Json, key: &str, ctx: &Ctx) ->
                 .and_then(|s| Uuid::parse_str(s).ok())
                 .ok_or_else(|| ActionError::Permanent("no record id to update".into()))?;
             let saved = rt.service.update(ctx, entity, id, fields, None).await?;
-            Ok(json!({ "id": saved.get("id"), "version": saved.get("version") }))
+            let mut out = json!({ "id": saved.get("id"), "version": saved.get("version") });
+            // An assignment tells later actions who the new owner is (`assigned`).
+            if input["assign"] == true
+                && let Some(owner) = saved.get("owner_id").and_then(Json::as_str).and_then(|s| Uuid::parse_str(s).ok())
+            {
+                let user = rt.service.get(ctx, "users", owner).await?;
+                let first = user
+                    .get("name")
+                    .and_then(Json::as_str)
+                    .and_then(|n| n.split_whitespace().next())
+                    .map(str::to_string);
+                let mut user = user;
+                user.insert("first_name".into(), first.map_or(Json::Null, Json::String));
+                user.remove("_redacted");
+                out["assigned"] = Json::Object(user);
+            }
+            Ok(out)
         }
         _ => Err(ActionError::Permanent("unknown record operation".into())),
     }

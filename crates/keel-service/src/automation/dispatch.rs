@@ -58,6 +58,21 @@ impl Service {
         Ok(true)
     }
 
+    /// The next turn (0, 1, 2, …) of a round robin named `name` (territory teams).
+    pub async fn next_turn(&self, name: &str) -> Result<i64, ServiceError> {
+        let mut tx = self.db.side_write().await?;
+        let turn = cursor::find(&mut tx, name).await?.unwrap_or(0);
+        cursor::set(&mut tx, name, turn + 1).await?;
+        tx.commit().await?;
+        Ok(turn)
+    }
+
+    /// The turn `next_turn` would hand out, without taking it (dry runs).
+    pub async fn peek_turn(&self, name: &str) -> Result<i64, ServiceError> {
+        let mut tx = self.db.read().await?;
+        Ok(cursor::find(&mut tx, name).await?.unwrap_or(0))
+    }
+
     /// Enqueue a job a worker derived from another (a scheduled run's per-group runs).
     /// False when its dedupe key was already queued.
     pub async fn enqueue_derived(&self, planned: Planned) -> Result<bool, ServiceError> {

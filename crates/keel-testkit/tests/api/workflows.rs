@@ -2,6 +2,7 @@
 //! that TestApp's worker sends to, and a local HTTP receiver standing in for Slack,
 //! Teams and webhook endpoints. Retries are driven by moving the clock past the backoff.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use keel_domain::policy::Role;
@@ -654,3 +655,63 @@ async fn the_weekly_digest_sums_each_reps_week(app: &TestApp) {
     assert!(text.contains("Wins: 1"), "{text}");
 }
 both_backends!(the_weekly_digest_sums_each_reps_week);
+
+async fn new_deals_go_to_their_territorys_owner_who_is_told(app: &TestApp) {
+    app.smtp.start().await;
+    let west = app.team("West").await;
+    let (w1, _) = app.member(Role::Rep, &west).await;
+    let (w2, _) = app.member(Role::Rep, &west).await;
+    let (east, _) = app.user(Role::Rep).await;
+    let (fallback, _) = app.user(Role::Manager).await;
+
+    let res = app.admin.post("/api/v1/workflows/templates/auto-assign-deals-by-territory/install", json!({})).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "territories must be given: {}", res.text);
+    assert!(res.error_fields().contains(&"actions[0].default_user_id".to_string()), "{}", res.text);
+    let res = app
+        .admin
+        .post(
+            "/api/v1/workflows/templates/auto-assign-deals-by-territory/install",
+            json!({
+                "rules": [
+                    { "when": { "field": "deal.company.state", "op": "in", "value": ["CA", "OR", "WA"] }, "team_id": west },
+                    { "when": { "field": "deal.company.state", "op": "eq", "value": "NY" }, "user_id": id(&east) }
+                ],
+                "default_user_id": id(&fallback)
+            }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    let wf = res.id();
+
+    let ca = app.admin.company(json!({ "state": "CA" })).await;
+    let ny = app.admin.company(json!({ "state": "NY" })).await;
+    let tx = app.admin.company(json!({ "state": "TX" })).await;
+    let mut deals = Vec::new();
+    for (company, title) in [(&ca, "CA 1"), (&ca, "CA 2"), (&ca, "CA 3"), (&ny, "NY 1"), (&tx, "TX 1")] {
+        deals.push((title, id(&app.admin.deal(&id(company), json!({ "title": title })).await)));
+    }
+    finished_runs(app, &wf, 5).await;
+    let mail = app.smtp.wait_for(5, WAIT).await;
+    let mut owners = BTreeMap::new();
+    for (title, did) in &deals {
+        let owner = app.admin.get(&format!("/api/v1/deals/{did}")).await.body["owner_id"].clone();
+        let m = mail
+            .iter()
+            .find(|m| m["subject"] == format!("New deal assigned: {title}"))
+            .unwrap_or_else(|| panic!("no email for {title}: {mail:?}"));
+        let owner_email =
+            app.admin.get(&format!("/api/v1/users/{}", owner.as_str().expect("owner"))).await.body["email"].clone();
+        assert_eq!(m["rcpt_tos"], json!([owner_email]), "{title} is announced to its new owner");
+        owners.insert(*title, owner);
+    }
+    assert_eq!(owners["NY 1"], east["id"]);
+    assert_eq!(owners["TX 1"], fallback["id"], "no territory: the default owner");
+    let west_ids = [w1["id"].clone(), w2["id"].clone()];
+    let ca: Vec<&Value> = ["CA 1", "CA 2", "CA 3"].iter().map(|t| &owners[t]).collect();
+    assert!(ca.iter().all(|o| west_ids.contains(o)), "CA deals go to the West team: {ca:?}");
+    let first = ca.iter().filter(|o| ***o == west_ids[0]).count();
+    assert!(first == 1 || first == 2, "the West team takes turns: {ca:?}");
+    let text = mail[0]["text"].as_str().expect("text").replace("\r\n", "\n");
+    assert!(text.contains("You've been assigned a new deal in"), "{text}");
+}
+both_backends!(new_deals_go_to_their_territorys_owner_who_is_told);
