@@ -19,6 +19,8 @@ use keel_service::Service;
 use tokio::net::TcpListener;
 
 pub use error::ApiError;
+/// For `keel serve` and the tests, which configure the assistant's model.
+pub use keel_assistant;
 
 /// Largest request body we accept; more is a 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -31,13 +33,22 @@ pub struct AppState {
     openapi: Arc<serde_json::Value>,
     /// Workflows: CRUD, manual and dry runs (the workers run in `keel serve`).
     pub automation: keel_automation::Automation,
+    /// The assistant's chat engine: the built-in one, or a configured model provider.
+    pub assistant: Arc<dyn keel_assistant::ChatEngine>,
 }
 
 impl AppState {
     pub fn new(service: Service, secure_cookies: bool) -> Self {
         let openapi = Arc::new(openapi::document(service.schema()));
         let automation = keel_automation::Automation::new(service.clone(), Default::default());
-        Self { service, secure_cookies, openapi, automation }
+        let assistant = Arc::new(keel_assistant::BuiltinEngine);
+        Self { service, secure_cookies, openapi, automation, assistant }
+    }
+
+    /// Answer assistant chats with `engine` (e.g. a `keel_assistant::ModelEngine`).
+    pub fn with_assistant(mut self, engine: Arc<dyn keel_assistant::ChatEngine>) -> Self {
+        self.assistant = engine;
+        self
     }
 
     /// Use this automation configuration (public URL for links, retry limits).

@@ -4,8 +4,8 @@
 //! - `tools`: typed functions (search companies/contacts/deals, deal summary, totals, and
 //!   write tools that only *propose*).
 //! - `engine`: `ChatEngine`, the seam for answering a chat turn. `BuiltinEngine` is a
-//!   deterministic parser that needs no model; an OpenAI-compatible provider is meant to
-//!   be another implementation driving the same tools.
+//!   deterministic parser that needs no model; `ModelEngine` is an OpenAI-compatible
+//!   provider driving the same tools (falling back to the built-in engine).
 //! - `proposals`: stored writes that run when the same user confirms them.
 //! - `entry` (smart data entry), `email` (drafts), `meeting` (summaries): without a model.
 
@@ -19,6 +19,8 @@ pub mod parse;
 pub mod proposals;
 pub mod tools;
 
+use std::sync::Arc;
+
 use keel_service::assistant::NewMessage;
 use keel_service::{Ctx, Service};
 use serde::Serialize;
@@ -26,7 +28,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 pub use citation::Citation;
-pub use engine::{BuiltinEngine, ChatEngine, Reply};
+pub use engine::{BuiltinEngine, ChatEngine, ModelConfig, ModelEngine, ModelError, Reply};
 pub use error::AssistantError;
 pub use proposals::ProposalView;
 pub use tools::{ToolCall, Tools};
@@ -58,24 +60,28 @@ pub struct ChatAnswer {
     pub citations: Vec<Citation>,
     pub proposals: Vec<ProposalView>,
     pub tool_calls: Vec<ToolCall>,
-    /// Which engine answered (`builtin` without a model).
+    /// Which engine answered (`builtin` without a model, or when the model failed; `model`).
     pub engine: &'static str,
+    /// Why the configured model's answer was replaced by the built-in engine's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
 }
 
 /// The assistant for one Keel service: cheap to build per request.
 pub struct Assistant {
     service: Service,
     config: AssistantConfig,
-    engine: Box<dyn ChatEngine>,
+    engine: Arc<dyn ChatEngine>,
 }
 
 impl Assistant {
     /// The assistant with the built-in engine (no model, no API key).
     pub fn builtin(service: Service) -> Self {
-        Self { service, config: AssistantConfig::default(), engine: Box::new(BuiltinEngine) }
+        Self { service, config: AssistantConfig::default(), engine: Arc::new(BuiltinEngine) }
     }
 
-    pub fn with_engine(service: Service, config: AssistantConfig, engine: Box<dyn ChatEngine>) -> Self {
+    /// The assistant answering with `engine` (shared: built once, e.g. at start-up).
+    pub fn with_engine(service: Service, config: AssistantConfig, engine: Arc<dyn ChatEngine>) -> Self {
         Self { service, config, engine }
     }
 
@@ -108,12 +114,16 @@ impl Assistant {
         let mut tools = self.tools(ctx, Some(conversation.id));
         let turn = engine::Turn { message, history: &history };
         let reply = self.engine.reply(&mut tools, &turn).await?;
-        let data = json!({
+        let engine = reply.engine.unwrap_or(self.engine.name());
+        let mut data = json!({
             "citations": reply.citations,
             "proposals": reply.proposals.iter().map(|p| p.id).collect::<Vec<_>>(),
             "tool_calls": reply.tool_calls,
-            "engine": self.engine.name(),
+            "engine": engine,
         });
+        if let Some(reason) = &reply.fallback_reason {
+            data["fallback_reason"] = json!(reason);
+        }
         let messages = [
             NewMessage { role: "user", content: message.to_string(), data: json!({}) },
             NewMessage { role: "assistant", content: reply.text.clone(), data },
@@ -125,7 +135,8 @@ impl Assistant {
             citations: reply.citations,
             proposals: reply.proposals,
             tool_calls: reply.tool_calls,
-            engine: self.engine.name(),
+            engine,
+            fallback_reason: reply.fallback_reason,
         })
     }
 

@@ -4,6 +4,7 @@
 //! `both_backends!` turns one test body into a SQLite test and a PostgreSQL test.
 
 mod clock;
+pub mod mock_model;
 pub mod receiver;
 pub mod smtp;
 
@@ -126,6 +127,11 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with_model(backend, None).await
+    }
+
+    /// A test app whose assistant talks to this model provider (e.g. a `MockModel`).
+    pub async fn spawn_with_model(backend: Backend, model: Option<keel_api::keel_assistant::ModelConfig>) -> TestApp {
         let (url, db) = TestDb::create(backend).await;
         let clock = Arc::new(TestClock::default());
         let pool = keel_store::Db::connect(&url).await.expect("open test database");
@@ -158,7 +164,11 @@ impl TestApp {
         };
         let (stop_workers, stopping) = tokio::sync::watch::channel(false);
         let worker = keel_automation::spawn(service.clone(), automation.clone(), stopping);
-        let state = AppState::new(service.clone(), false).with_automation(automation.clone());
+        let mut state = AppState::new(service.clone(), false).with_automation(automation.clone());
+        if let Some(config) = model {
+            let engine = keel_api::keel_assistant::ModelEngine::new(config).expect("model client");
+            state = state.with_assistant(Arc::new(engine));
+        }
         let server = tokio::spawn(async move {
             let _ = keel_api::serve(listener, state, async move {
                 let _ = rx.await;
@@ -371,6 +381,29 @@ async fn into_response(res: reqwest::Response) -> Response {
 /// `both_backends!(name);` makes `name::sqlite` and `name::postgres`.
 #[macro_export]
 macro_rules! both_backends {
+    // A body taking the app and a `MockModel` the app's assistant is configured with
+    // (1 s timeout per model request).
+    ($mod_name:ident, $body:ident, with_model) => {
+        mod $mod_name {
+            async fn run(backend: $crate::Backend) {
+                let model = $crate::mock_model::MockModel::start().await;
+                let config = $crate::keel_assistant_config(&model.base_url);
+                let app = $crate::TestApp::spawn_with_model(backend, Some(config)).await;
+                super::$body(&app, &model).await;
+                app.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::Backend::Postgres).await;
+            }
+        }
+    };
     ($name:ident) => {
         $crate::both_backends!($name, $name);
     };
@@ -392,4 +425,15 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// The model configuration `both_backends!(…, with_model)` gives the app.
+pub fn keel_assistant_config(base_url: &str) -> keel_api::keel_assistant::ModelConfig {
+    keel_api::keel_assistant::ModelConfig {
+        api_key: Some("test-key".into()),
+        temperature: Some(0.2),
+        max_tokens: Some(500),
+        timeout: std::time::Duration::from_secs(1),
+        ..keel_api::keel_assistant::ModelConfig::new(base_url, "mock-model")
+    }
 }

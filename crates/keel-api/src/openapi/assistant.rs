@@ -14,7 +14,9 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         .describe(
             "Answers a question about the CRM from the records the caller may see, or prepares a change as a \
              proposal (never applied until confirmed). Without a configured model the built-in engine answers: \
-             it understands a set of everyday requests and declines others with examples. `conversation_id` \
+             it understands a set of everyday requests and declines others with examples. With a model \
+             (`KEEL_AI_BASE_URL`), the model answers through the same tools as the caller, and the built-in \
+             engine answers instead when it fails (`fallback_reason`). `conversation_id` \
              continues a conversation; leave it out to start one.",
         )
         .body(schema_ref("AssistantChatRequest"))
@@ -166,7 +168,15 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
                 "citations": { "type": "array", "items": schema_ref("AssistantCitation") },
                 "proposals": { "type": "array", "items": schema_ref("AssistantProposal") },
                 "tool_calls": { "type": "array", "items": schema_ref("AssistantToolCall") },
-                "engine": { "type": "string", "description": "`builtin` without a model." },
+                "engine": {
+                    "type": "string",
+                    "enum": ["builtin", "model"],
+                    "description": "`model` when the configured model answered; `builtin` without one, or when it failed.",
+                },
+                "fallback_reason": {
+                    "type": "string",
+                    "description": "Why the configured model's answer was replaced by the built-in engine's (timeout, 429, 5xx, malformed tool call).",
+                },
             }),
         ),
     );

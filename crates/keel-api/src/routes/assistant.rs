@@ -1,6 +1,7 @@
 //! The assistant (`keel-assistant`) over HTTP, always as the signed-in user:
 //! chat, conversation history, proposal confirm/cancel, smart data entry, email drafts
-//! and meeting summaries. Works without any model (the built-in engine).
+//! and meeting summaries. Works without any model (the built-in engine); with a model
+//! configured (`AppState::assistant`), chat goes through it.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -8,7 +9,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use keel_assistant::email::{DraftRequest, Purpose};
 use keel_assistant::meeting::SummaryRequest;
-use keel_assistant::{Assistant, AssistantError};
+use keel_assistant::{Assistant, AssistantConfig, AssistantError};
 use keel_domain::FieldErrors;
 use keel_domain::value::format_timestamp;
 use serde_json::{Map, Value, json};
@@ -33,7 +34,7 @@ pub fn router() -> Router<AppState> {
 }
 
 fn assistant(state: &AppState) -> Assistant {
-    Assistant::builtin(state.service.clone())
+    Assistant::with_engine(state.service.clone(), AssistantConfig::default(), state.assistant.clone())
 }
 
 impl From<AssistantError> for ApiError {

@@ -1,11 +1,11 @@
 //! Answering a chat turn. `ChatEngine` is the seam: the built-in engine (a deterministic
-//! parser, no model) implements it today; an OpenAI-compatible provider with tool
-//! calling is meant to be a second implementation over the same `Tools`, falling back to
-//! the built-in engine when the provider fails.
+//! parser, no model) and `ModelEngine` (an OpenAI-compatible provider with tool calling
+//! over the same `Tools`, falling back to the built-in engine when the provider fails).
 
 mod answer;
 mod builtin;
 pub mod intent;
+mod model;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -18,6 +18,7 @@ use crate::proposals::ProposalView;
 use crate::tools::{ToolCall, Tools};
 
 pub use builtin::BuiltinEngine;
+pub use model::{ModelConfig, ModelEngine, ModelError, tool_schemas};
 
 /// A boxed future, so engines can be chosen at run time (`Box<dyn ChatEngine>`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -37,10 +38,14 @@ pub struct Reply {
     pub citations: Vec<Citation>,
     pub proposals: Vec<ProposalView>,
     pub tool_calls: Vec<ToolCall>,
+    /// Which engine actually answered, when not the engine asked (a provider's fallback).
+    pub engine: Option<&'static str>,
+    /// Why the model's answer was replaced by the built-in engine's.
+    pub fallback_reason: Option<String>,
 }
 
 pub trait ChatEngine: Send + Sync {
-    /// A short name for the reply's `engine` field (`builtin`, later `openai`, …).
+    /// A short name for the reply's `engine` field (`builtin`, `model`).
     fn name(&self) -> &'static str;
 
     /// Answer one turn using `tools` (which run as the asking user).

@@ -32,6 +32,64 @@ pub struct ServeArgs {
     /// Most CSV exports per user in any 24 hours, for managers (admins are not limited).
     #[arg(long, env = "KEEL_EXPORTS_PER_DAY", default_value_t = keel_service::records::export::DEFAULT_PER_DAY)]
     exports_per_day: u32,
+    #[command(flatten)]
+    ai: AiArgs,
+}
+
+/// The assistant's model provider (any OpenAI-compatible chat-completions endpoint).
+/// Without a base URL the assistant uses its built-in engine only.
+#[derive(Args)]
+struct AiArgs {
+    /// e.g. https://api.openai.com/v1, or http://localhost:11434/v1 for Ollama.
+    #[arg(long = "ai-base-url", env = "KEEL_AI_BASE_URL")]
+    base_url: Option<String>,
+    /// The model name, e.g. gpt-4o-mini or llama3.1 (required with a base URL).
+    #[arg(long = "ai-model", env = "KEEL_AI_MODEL")]
+    model: Option<String>,
+    /// Sent as a bearer token (local servers usually need none).
+    #[arg(long = "ai-api-key", env = "KEEL_AI_API_KEY", hide_env_values = true)]
+    api_key: Option<String>,
+    #[arg(long = "ai-temperature", env = "KEEL_AI_TEMPERATURE")]
+    temperature: Option<f32>,
+    #[arg(long = "ai-max-tokens", env = "KEEL_AI_MAX_TOKENS")]
+    max_tokens: Option<u32>,
+    /// Per request to the model; the built-in engine answers when it runs out.
+    #[arg(long = "ai-timeout-seconds", env = "KEEL_AI_TIMEOUT_SECONDS", default_value_t = 60)]
+    timeout_seconds: u64,
+}
+
+impl AiArgs {
+    /// The configured engine, or None for the built-in one.
+    fn engine(&self) -> anyhow::Result<Option<std::sync::Arc<dyn keel_api::keel_assistant::ChatEngine>>> {
+        use keel_api::keel_assistant::{ModelConfig, ModelEngine};
+        let Some(base_url) = self.base_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            anyhow::bail!("KEEL_AI_BASE_URL must start with http:// or https:// (got {base_url})");
+        }
+        let Some(model) = self.model.as_deref().map(str::trim).filter(|m| !m.is_empty()) else {
+            anyhow::bail!("KEEL_AI_MODEL is required when KEEL_AI_BASE_URL is set");
+        };
+        if let Some(t) = self.temperature
+            && !(0.0..=2.0).contains(&t)
+        {
+            anyhow::bail!("KEEL_AI_TEMPERATURE must be between 0 and 2 (got {t})");
+        }
+        if self.timeout_seconds == 0 {
+            anyhow::bail!("KEEL_AI_TIMEOUT_SECONDS must be at least 1");
+        }
+        let config = ModelConfig {
+            api_key: self.api_key.clone().filter(|k| !k.is_empty()),
+            temperature: self.temperature,
+            max_tokens: self.max_tokens,
+            timeout: std::time::Duration::from_secs(self.timeout_seconds),
+            ..ModelConfig::new(base_url, model)
+        };
+        let engine = ModelEngine::new(config).context("cannot set up the assistant's model client")?;
+        tracing::info!(base_url, model, "assistant model provider configured");
+        Ok(Some(std::sync::Arc::new(engine)))
+    }
 }
 
 async fn shutdown_signal() {
@@ -75,6 +133,7 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         ..keel_service::ServiceConfig::default()
     };
     let automation = args.automation.config(&args.bind, args.port)?;
+    let ai = args.ai.engine()?;
     let service = keel_service::Service::connect(database_url, config)
         .await
         .with_context(|| format!("cannot open and migrate database {}", super::redact(database_url)))?;
@@ -105,7 +164,10 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         "\n  Keel is running at http://{local}/\n  API docs:          http://{local}/api/docs\n  Database:          {}\n  Sign in:           {sign_in}\n",
         super::redact(database_url)
     ));
-    let state = AppState::new(service.clone(), args.secure_cookies).with_automation(automation.clone());
+    let mut state = AppState::new(service.clone(), args.secure_cookies).with_automation(automation.clone());
+    if let Some(engine) = ai {
+        state = state.with_assistant(engine);
+    }
     let retention_job = super::audit::spawn_retention_job(service.clone(), args.audit_retention);
     // Workflow workers: stopped after the server, each finishing the job in hand (a job
     // cut short anyway is claimed again once its lease runs out).

@@ -1,0 +1,255 @@
+//! The assistant with a model provider configured, on both databases: a local
+//! OpenAI-compatible mock (`keel_testkit::mock_model`) scripted per test drives the real
+//! server. The tool loop runs the real tools as the asking user (a rep never learns
+//! another team's deals through the model either), writes come back as proposals, and
+//! provider failures (429, 5xx, timeout, malformed tool calls) fall back to the built-in
+//! engine with a reason.
+
+use keel_domain::policy::Role;
+use keel_testkit::mock_model::{MockModel, Scripted};
+use keel_testkit::{Client, TestApp, both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+struct Seed {
+    rep_a: Client,
+    rep_b: Client,
+    acme_deal: String,
+    umbrella_deal: String,
+    umbrella_company: String,
+}
+
+/// Team A (the admin, rep A) owns Acme Corp and its deal (rep A's); team B's rep owns Umbrella
+/// Retail and its bigger deal. Both companies are in Technology, so a model asking for
+/// tech deals would see both if the tools did not run as the user.
+async fn seed(app: &TestApp) -> Seed {
+    let team_a = app.admin_team().await;
+    let team_b = app.team("B").await;
+    let (a, rep_a) = app.member(Role::Rep, &team_a).await;
+    let rep_a_id = a["id"].as_str().expect("id").to_string();
+    let (b, rep_b) = app.member(Role::Rep, &team_b).await;
+    let rep_b_id = b["id"].as_str().expect("id").to_string();
+    let acme = app.admin.create("companies", json!({ "name": "Acme Corp", "industry": "Technology" })).await;
+    let umbrella = app
+        .admin
+        .create("companies", json!({ "name": "Umbrella Retail", "industry": "Technology", "owner_id": rep_b_id }))
+        .await;
+    let acme_deal = app
+        .admin
+        .create(
+            "deals",
+            json!({ "title": "Acme Expansion", "company_id": acme["id"], "amount": 7_500_000, "stage": "Negotiation",
+                    "owner_id": rep_a_id }),
+        )
+        .await;
+    let umbrella_deal = app
+        .admin
+        .create(
+            "deals",
+            json!({ "title": "Umbrella Big Deal", "company_id": umbrella["id"], "amount": 50_000_000,
+                    "stage": "Negotiation", "owner_id": rep_b_id }),
+        )
+        .await;
+    Seed {
+        rep_a,
+        rep_b,
+        acme_deal: acme_deal["id"].as_str().expect("id").to_string(),
+        umbrella_deal: umbrella_deal["id"].as_str().expect("id").to_string(),
+        umbrella_company: umbrella["id"].as_str().expect("id").to_string(),
+    }
+}
+
+async fn ask(client: &Client, body: Value) -> Value {
+    let res = client.post("/api/v1/assistant/chat", body.clone()).await;
+    assert_eq!(res.status, StatusCode::OK, "{body}: {}", res.text);
+    res.body
+}
+
+fn cited(reply: &Value) -> Vec<String> {
+    reply["citations"].as_array().into_iter().flatten().filter_map(|c| c["id"].as_str().map(String::from)).collect()
+}
+
+/// The `role: tool` messages of a request to the model.
+fn tool_results(request: &Value) -> Vec<String> {
+    request["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["role"] == "tool")
+        .filter_map(|m| m["content"].as_str().map(String::from))
+        .collect()
+}
+
+async fn the_model_drives_the_tools_as_the_asking_user(app: &TestApp, model: &MockModel) {
+    let seed = seed(app).await;
+    let question = "Show me all deals with tech companies over $50K";
+    let script = || {
+        [
+            Scripted::tool_call("search_deals", r#"{"industry":"Technology","amount":{"gt":5000000}}"#),
+            Scripted::answer("Here are the tech deals over $50K you can see."),
+        ]
+    };
+    model.script(script());
+    let reply = ask(&seed.rep_a, json!({ "message": question })).await;
+    assert_eq!(reply["engine"], "model", "{reply}");
+    assert!(reply.get("fallback_reason").is_none(), "{reply}");
+    assert_eq!(reply["reply"], "Here are the tech deals over $50K you can see.");
+    assert_eq!(reply["tool_calls"][0]["name"], "search_deals");
+    assert_eq!(reply["tool_calls"][0]["arguments"]["industry"], "Technology");
+    assert_eq!(cited(&reply), vec![seed.acme_deal.clone()], "only the deal rep A may see");
+    let text = reply.to_string();
+    assert!(!text.contains(&seed.umbrella_deal) && !text.contains("Umbrella"), "{text}");
+
+    // What the model was sent: the configured model and settings, the system prompt, the
+    // tools as schemas, and — after its call — the tool's result as the rep sees it.
+    let requests = model.take_requests();
+    assert_eq!(requests.len(), 2, "one tool round, then the answer");
+    let first = &requests[0];
+    assert_eq!(first["model"], "mock-model");
+    assert_eq!(first["max_tokens"], 500);
+    assert!(first["temperature"].as_f64().is_some_and(|t| (t - 0.2).abs() < 1e-6), "{first}");
+    assert_eq!(first["messages"][0]["role"], "system");
+    assert!(first["messages"][0]["content"].as_str().is_some_and(|s| s.contains("confirm")));
+    assert_eq!(
+        first["messages"].as_array().and_then(|m| m.last()).map(|m| m["content"].clone()),
+        Some(json!(question))
+    );
+    let tools: Vec<&str> =
+        first["tools"].as_array().into_iter().flatten().filter_map(|t| t["function"]["name"].as_str()).collect();
+    for name in ["search_companies", "search_contacts", "search_deals", "get_deal_summary", "update_deal"] {
+        assert!(tools.contains(&name), "{name} offered to the model: {tools:?}");
+    }
+    let results = tool_results(&requests[1]);
+    assert_eq!(results.len(), 1);
+    assert!(results[0].contains("Acme Expansion"), "{}", results[0]);
+    assert!(!results[0].contains("Umbrella") && !results[0].contains("500,000"), "{}", results[0]);
+    assert_eq!(requests[1]["messages"][2]["tool_calls"][0]["function"]["name"], "search_deals");
+
+    // The stored history is sent with the next question of the same conversation.
+    model.script([Scripted::answer("Nothing else.")]);
+    let next =
+        ask(&seed.rep_a, json!({ "conversation_id": reply["conversation_id"], "message": "Anything else?" })).await;
+    assert_eq!(next["reply"], "Nothing else.");
+    let sent = model.take_requests();
+    let messages = sent[0]["messages"].as_array().cloned().unwrap_or_default();
+    let roles: Vec<&str> = messages.iter().filter_map(|m| m["role"].as_str()).collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"], "{messages:?}");
+    assert_eq!(messages[1]["content"], question);
+    assert_eq!(messages[2]["content"], "Here are the tech deals over $50K you can see.");
+
+    // The conversation records the engine and the tool calls.
+    let conv = seed
+        .rep_a
+        .get(&format!("/api/v1/assistant/conversations/{}", reply["conversation_id"].as_str().unwrap_or_default()))
+        .await;
+    assert_eq!(conv.status, StatusCode::OK, "{}", conv.text);
+    assert_eq!(conv.body["messages"][1]["engine"], "model");
+    assert_eq!(conv.body["messages"][1]["tool_calls"][0]["name"], "search_deals");
+
+    // Team B's rep asking the same sees their deal and not team A's: the difference is the policy.
+    model.script(script());
+    let theirs = ask(&seed.rep_b, json!({ "message": question })).await;
+    assert_eq!(cited(&theirs), vec![seed.umbrella_deal.clone()]);
+    let results = tool_results(&model.take_requests()[1]);
+    assert!(results[0].contains("Umbrella Big Deal") && !results[0].contains("Acme"), "{}", results[0]);
+}
+both_backends!(
+    the_model_drives_the_tools_as_the_asking_user,
+    the_model_drives_the_tools_as_the_asking_user,
+    with_model
+);
+
+async fn writes_from_the_model_are_only_proposals(app: &TestApp, model: &MockModel) {
+    let seed = seed(app).await;
+    model.script([
+        Scripted::tool_call("update_deal", r#"{"deal":"Acme Expansion","stage":"Closed Won"}"#),
+        Scripted::answer("I've prepared moving Acme Expansion to Closed Won; confirm it to save."),
+    ]);
+    let reply = ask(&app.admin, json!({ "message": "Mark the Acme deal as won" })).await;
+    assert_eq!(reply["engine"], "model", "{reply}");
+    let p = &reply["proposals"][0];
+    assert_eq!(p["kind"], "update_deal", "{reply}");
+    assert_eq!(p["status"], "pending");
+    assert_eq!(p["steps"][0]["id"], seed.acme_deal);
+    let deal = format!("/api/v1/deals/{}", seed.acme_deal);
+    assert_eq!(app.admin.get(&deal).await.body["stage"], "Negotiation", "nothing written before confirmation");
+    let results = tool_results(&model.take_requests()[1]);
+    assert!(results[0].contains("Nothing has been saved yet"), "{}", results[0]);
+    let id = p["id"].as_str().expect("proposal id");
+    let done = app.admin.post(&format!("/api/v1/assistant/proposals/{id}/confirm"), json!({})).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    assert_eq!(app.admin.get(&deal).await.body["stage"], "Closed Won");
+
+    // A rep's model asking to change another team's deal gets nothing to confirm and
+    // learns nothing about it.
+    model.script([
+        Scripted::tool_call("update_deal", r#"{"deal":"Umbrella Big Deal","stage":"Closed Won"}"#),
+        Scripted::answer("I could not find that deal."),
+    ]);
+    let reply = ask(&seed.rep_a, json!({ "message": "Mark the Umbrella Big Deal as won" })).await;
+    assert_eq!(reply["proposals"], json!([]), "{reply}");
+    let text = reply.to_string();
+    assert!(!text.contains(&seed.umbrella_deal) && !text.contains(&seed.umbrella_company), "{text}");
+    let results = tool_results(&model.take_requests()[1]);
+    assert!(!results[0].contains(&seed.umbrella_deal) && !results[0].contains("500,000"), "{}", results[0]);
+    let theirs = app.admin.get(&format!("/api/v1/deals/{}", seed.umbrella_deal)).await;
+    assert_eq!(theirs.body["stage"], "Negotiation");
+}
+both_backends!(writes_from_the_model_are_only_proposals, writes_from_the_model_are_only_proposals, with_model);
+
+async fn provider_failures_fall_back_to_the_builtin_engine(app: &TestApp, model: &MockModel) {
+    let seed = seed(app).await;
+    let question = "Which deals are in negotiation?";
+    let cases = [
+        (vec![Scripted::Status(429)], "HTTP 429"),
+        (vec![Scripted::Status(503)], "HTTP 503"),
+        (vec![Scripted::Delay(std::time::Duration::from_secs(3), json!({}))], "did not answer within 1 s"),
+        (vec![Scripted::tool_call("drop_all_deals", "{}")], "tool that does not exist: `drop_all_deals`"),
+        (
+            vec![Scripted::tool_call("search_deals", r#"{"stages": ["Negotiation""#)],
+            "`search_deals` with invalid arguments",
+        ),
+        (vec![Scripted::tool_call("search_deals", r#"{"amount": "lots"}"#)], "`search_deals` with invalid arguments"),
+        (vec![Scripted::Body(json!({ "choices": [] }))], "could not be read"),
+    ];
+    for (script, reason) in cases {
+        model.script(script);
+        let reply = ask(&seed.rep_a, json!({ "message": question })).await;
+        assert_eq!(reply["engine"], "builtin", "{reason}: {reply}");
+        let why = reply["fallback_reason"].as_str().unwrap_or_default();
+        assert!(why.contains(reason), "expected “{reason}” in {why}");
+        let text = reply["reply"].as_str().unwrap_or_default();
+        assert!(text.starts_with("The AI model could not answer"), "{text}");
+        assert_eq!(cited(&reply), vec![seed.acme_deal.clone()], "{reason}: the built-in answer, as the rep");
+        assert_eq!(reply["tool_calls"][0]["name"], "search_deals", "{reason}: the built-in engine's call only");
+        assert_eq!(reply["tool_calls"].as_array().map(Vec::len), Some(1), "{reason}: {reply}");
+        assert!(!reply.to_string().contains(&seed.umbrella_deal));
+        model.take_requests();
+    }
+
+    // A malformed round runs none of its calls, writes included.
+    model.script([Scripted::tool_calls(&[
+        ("update_deal", r#"{"deal":"Acme Expansion","stage":"Closed Won"}"#),
+        ("nope", "{}"),
+    ])]);
+    let reply = ask(&app.admin, json!({ "message": "Which deals are in negotiation?" })).await;
+    assert_eq!(reply["proposals"], json!([]), "{reply}");
+    assert_eq!(reply["engine"], "builtin");
+
+    // The fallback is stored with the turn, and a question the built-in engine cannot
+    // answer still gets the honest reply.
+    model.script([Scripted::Status(500)]);
+    let reply = ask(&seed.rep_a, json!({ "message": "Write me a poem about pipelines" })).await;
+    assert_eq!(reply["engine"], "builtin");
+    assert!(reply["fallback_reason"].as_str().is_some_and(|r| r.contains("HTTP 500")), "{reply}");
+    assert!(reply["reply"].as_str().is_some_and(|r| r.contains("can't answer that yet")), "{reply}");
+    let id = reply["conversation_id"].as_str().unwrap_or_default();
+    let conv = seed.rep_a.get(&format!("/api/v1/assistant/conversations/{id}")).await;
+    assert_eq!(conv.body["messages"][1]["engine"], "builtin", "{}", conv.text);
+    assert!(conv.body["messages"][1]["fallback_reason"].as_str().is_some_and(|r| r.contains("HTTP 500")));
+}
+both_backends!(
+    provider_failures_fall_back_to_the_builtin_engine,
+    provider_failures_fall_back_to_the_builtin_engine,
+    with_model
+);
