@@ -170,6 +170,15 @@ pub enum Action {
     /// user, or a team whose active members take turns (round robin); else the default.
     /// Later actions see the new owner as `assigned`.
     AssignOwner { rules: Vec<TerritoryRule>, default_user_id: String },
+    /// Sandboxed JavaScript with the context as globals and `setField`/`record.save()`,
+    /// `sendEmail`, `log` (actions/script.rs), stopped after `timeout_ms` or `memory_mb`.
+    RunScript {
+        code: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        memory_mb: Option<u64>,
+    },
     /// Set fields of the record, or of a record it references (`target`: a reference
     /// field of the trigger record, such as `company_id`).
     UpdateRecord {
@@ -216,6 +225,7 @@ impl Action {
             Action::CreateActivity { .. } => "create_activity",
             Action::UpdateRecord { .. } => "update_record",
             Action::AssignOwner { .. } => "assign_owner",
+            Action::RunScript { .. } => "run_script",
         }
     }
 
@@ -264,7 +274,7 @@ impl Action {
                     json_templates(&format!("fields.{name}"), v, &mut out);
                 }
             }
-            Action::AssignOwner { .. } => {}
+            Action::AssignOwner { .. } | Action::RunScript { .. } => {}
         }
         out
     }

@@ -97,7 +97,13 @@ fn check_url(field: String, url: &str, errors: &mut FieldErrors) {
 fn check_action(schema: &Schema, entity: Option<&EntityDef>, i: usize, action: &Action, errors: &mut FieldErrors) {
     let at = |f: &str| format!("actions[{i}].{f}");
     let Some(entity) = entity else {
-        if matches!(action, Action::CreateActivity { .. } | Action::UpdateRecord { .. }) {
+        if matches!(
+            action,
+            Action::CreateActivity { .. }
+                | Action::UpdateRecord { .. }
+                | Action::AssignOwner { .. }
+                | Action::RunScript { .. }
+        ) {
             errors.push(at("type"), "unsupported", "scheduled workflows send messages; they do not write records yet");
         }
         return;
@@ -159,6 +165,24 @@ fn check_action(schema: &Schema, entity: Option<&EntityDef>, i: usize, action: &
                         "a rule names either a `user_id` or a `team_id` (round robin among its active members)",
                     ),
                 }
+            }
+        }
+        Action::RunScript { code, timeout_ms, memory_mb } => {
+            use crate::actions::script;
+            if code.trim().is_empty() || code.chars().count() > script::MAX_CODE_CHARS {
+                errors.push(
+                    at("code"),
+                    "invalid_length",
+                    format!("a script is 1 to {} characters", script::MAX_CODE_CHARS),
+                );
+            } else if let Err(e) = script::check_syntax(code) {
+                errors.push(at("code"), "invalid_script", format!("the script does not compile: {e}"));
+            }
+            if timeout_ms.is_some_and(|t| t == 0 || t > script::MAX_TIMEOUT_MS) {
+                errors.push(at("timeout_ms"), "out_of_range", format!("1 to {} ms", script::MAX_TIMEOUT_MS));
+            }
+            if memory_mb.is_some_and(|m| m == 0 || m > script::MAX_MEMORY_MB) {
+                errors.push(at("memory_mb"), "out_of_range", format!("1 to {} MB", script::MAX_MEMORY_MB));
             }
         }
         Action::UpdateRecord { target, fields } => {

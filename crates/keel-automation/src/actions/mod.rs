@@ -5,13 +5,14 @@
 mod email;
 mod http;
 mod records;
+pub mod script;
 
 use std::sync::Arc;
 
 use keel_domain::EntityDef;
 use keel_service::{Ctx, Service, ServiceError};
 use minijinja::Environment;
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
 use crate::config::AutomationConfig;
@@ -65,6 +66,50 @@ pub struct Runtime {
     http: reqwest::Client,
 }
 
+/// Run a script (on a blocking thread: it is CPU work, bounded by its time limit) and
+/// turn what it asked for into the input `execute` applies.
+async fn script_input(
+    code: &str,
+    timeout_ms: Option<u64>,
+    memory_mb: Option<u64>,
+    target: &Target<'_>,
+    key: &str,
+) -> Result<Json, ActionError> {
+    let timeout =
+        std::time::Duration::from_millis(timeout_ms.unwrap_or(script::DEFAULT_TIMEOUT_MS).min(script::MAX_TIMEOUT_MS));
+    let memory = memory_mb.unwrap_or(script::DEFAULT_MEMORY_MB).min(script::MAX_MEMORY_MB);
+    let (code, context, singular) = (code.to_string(), target.context.clone(), target.entity.singular.clone());
+    let outcome = tokio::task::spawn_blocking(move || script::run(&code, &context, &singular, timeout, memory))
+        .await
+        .map_err(|e| ActionError::Transient(format!("the script thread failed: {e}")))??;
+    let addresses = |v: &Json| -> Vec<String> {
+        let items: Vec<String> = match v {
+            Json::String(s) => vec![s.clone()],
+            Json::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
+            _ => Vec::new(),
+        };
+        items.iter().flat_map(|s| s.split(',')).map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    let mut emails = Vec::new();
+    for (i, m) in outcome.emails.iter().enumerate() {
+        let to = addresses(&m["to"]);
+        if to.is_empty() {
+            return Err(ActionError::Permanent(format!("sendEmail #{}: no recipient", i + 1)));
+        }
+        emails.push(json!({
+            "to": to, "cc": addresses(&m["cc"]),
+            "subject": m["subject"].as_str().unwrap_or_default().replace(['\r', '\n'], " "),
+            "text": m["text"].as_str(), "html": m["html"].as_str(),
+            "message_id": format!("<{key}-{i}@keel>"),
+        }));
+    }
+    Ok(json!({
+        "logs": outcome.logs,
+        "update": { "entity": target.entity.name, "op": "update", "id": target.record_id.to_string(), "fields": outcome.set },
+        "emails": emails,
+    }))
+}
+
 impl Runtime {
     pub fn new(service: Service, config: Arc<AutomationConfig>) -> Self {
         let http = reqwest::Client::builder()
@@ -105,6 +150,9 @@ impl Runtime {
             Action::CreateActivity { .. } | Action::UpdateRecord { .. } | Action::AssignOwner { .. } => {
                 records::render(self, action, target).await
             }
+            Action::RunScript { code, timeout_ms, memory_mb } => {
+                script_input(code, *timeout_ms, *memory_mb, target, key).await
+            }
         }
     }
 
@@ -118,6 +166,19 @@ impl Runtime {
             }
             Action::CreateActivity { .. } | Action::UpdateRecord { .. } | Action::AssignOwner { .. } => {
                 records::execute(self, input, key, ctx).await
+            }
+            Action::RunScript { .. } => {
+                let mut out = json!({ "logs": input["logs"] });
+                if input["update"]["fields"].as_object().is_some_and(|f| !f.is_empty()) {
+                    out["update"] = records::execute(self, &input["update"], key, ctx).await?;
+                }
+                // Each email is its own message, with its own Message-ID.
+                let mut sent = Vec::new();
+                for email in input["emails"].as_array().into_iter().flatten() {
+                    sent.push(email::send(self, email).await?);
+                }
+                out["emails"] = Json::Array(sent);
+                Ok(out)
             }
         }
     }

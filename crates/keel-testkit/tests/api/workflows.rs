@@ -715,3 +715,74 @@ async fn new_deals_go_to_their_territorys_owner_who_is_told(app: &TestApp) {
     assert!(text.contains("You've been assigned a new deal in"), "{text}");
 }
 both_backends!(new_deals_go_to_their_territorys_owner_who_is_told);
+
+async fn scripts_run_sandboxed_and_runaway_ones_are_stopped(app: &TestApp) {
+    app.smtp.start().await;
+    let (west, _) = app.user(Role::Rep).await;
+    let (fallback, _) = app.user(Role::Manager).await;
+    let code = format!(
+        "const territories = {{ CA: '{}' }};\n\
+         deal.owner_id = territories[deal.company.state] || '{}';\n\
+         await deal.save();\n\
+         sendEmail({{ to: 'sales@example.com', subject: `New deal assigned: ${{deal.title}}`, body: `A new deal in ${{deal.company.state}}.` }});\n\
+         log('assigned', deal.owner_id);",
+        id(&west),
+        id(&fallback)
+    );
+    let wf = create_workflow(
+        app,
+        json!({
+            "name": "Territory script",
+            "trigger": { "type": "record", "entity": "deals", "on": "created" },
+            "actions": [{ "type": "run_script", "code": code }]
+        }),
+    )
+    .await;
+    let ca = app.admin.company(json!({ "state": "CA" })).await;
+    let dry_deal = app.admin.deal(&id(&ca), json!({ "title": "Scripted" })).await;
+    let mail = app.smtp.wait_for(1, WAIT).await;
+    assert_eq!(mail[0]["subject"], "New deal assigned: Scripted");
+    assert_eq!(mail[0]["rcpt_tos"], json!(["sales@example.com"]));
+    let runs = finished_runs(app, &wf, 1).await;
+    assert_eq!(runs[0]["status"], "succeeded", "{:?}", runs[0]);
+    assert_eq!(runs[0]["steps"][0]["input"]["logs"], json!([format!("assigned {}", id(&west))]));
+    let deal = app.admin.get(&format!("/api/v1/deals/{}", id(&dry_deal))).await;
+    assert_eq!(deal.body["owner_id"], west["id"], "the script's field change went through the write path");
+
+    // A syntax error is refused on save.
+    let res = app
+        .admin
+        .post(
+            "/api/v1/workflows",
+            json!({ "name": "Broken", "trigger": { "type": "manual", "entity": "deals" }, "actions": [{ "type": "run_script", "code": "let x = ;" }] }),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
+    assert_eq!(res.error_fields(), vec!["actions[0].code"]);
+
+    // Runaway scripts are stopped and reported; the sandbox has no files, network or modules.
+    for (code, expected) in [
+        ("while (true) {}", "longer than 200 ms"),
+        ("const a = []; while (true) a.push('x'.repeat(10000));", "more than 4 MB"),
+        ("require('fs').readFileSync('/etc/passwd')", "require"),
+        ("await fetch('http://127.0.0.1:1/')", "fetch"),
+    ] {
+        let wf = create_workflow(
+            app,
+            json!({
+                "name": "Runaway",
+                "trigger": { "type": "manual", "entity": "deals" },
+                "actions": [{ "type": "run_script", "code": code, "timeout_ms": 200, "memory_mb": 4 }]
+            }),
+        )
+        .await;
+        let res = app.admin.post(&format!("/api/v1/workflows/{wf}/run"), json!({ "record_id": id(&dry_deal) })).await;
+        assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text);
+        let run = finished_runs(app, &wf, 1).await.remove(0);
+        assert_eq!(run["status"], "failed", "{code}: {run}");
+        let error = run["steps"][0]["error"].as_str().unwrap_or_default();
+        assert!(error.contains(expected), "{code}: {error}");
+    }
+    assert_eq!(app.smtp.messages().len(), 1);
+}
+both_backends!(scripts_run_sandboxed_and_runaway_ones_are_stopped);
