@@ -28,7 +28,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 pub use citation::Citation;
-pub use engine::{BuiltinEngine, ChatEngine, ModelConfig, ModelEngine, ModelError, Reply};
+pub use engine::{BuiltinEngine, ChatEngine, DeltaSink, ModelConfig, ModelEngine, ModelError, Reply};
 pub use error::AssistantError;
 pub use proposals::ProposalView;
 pub use tools::{ToolCall, Tools};
@@ -97,6 +97,29 @@ impl Assistant {
         conversation_id: Option<Uuid>,
         message: &str,
     ) -> Result<ChatAnswer, AssistantError> {
+        self.answer(ctx, conversation_id, message, None).await
+    }
+
+    /// `chat`, sending the reply's text to `on_delta` as it is produced. Engines that do
+    /// not stream (the built-in one, a fallback) send their whole answer as one piece.
+    /// The returned answer's `reply` is the whole text either way.
+    pub async fn chat_streaming(
+        &self,
+        ctx: &Ctx,
+        conversation_id: Option<Uuid>,
+        message: &str,
+        on_delta: &DeltaSink,
+    ) -> Result<ChatAnswer, AssistantError> {
+        self.answer(ctx, conversation_id, message, Some(on_delta)).await
+    }
+
+    async fn answer(
+        &self,
+        ctx: &Ctx,
+        conversation_id: Option<Uuid>,
+        message: &str,
+        on_delta: Option<&engine::Sink<'_>>,
+    ) -> Result<ChatAnswer, AssistantError> {
         let message = message.trim();
         if message.is_empty() {
             return Err(AssistantError::field("message", "required", "Ask something: message is empty"));
@@ -112,8 +135,20 @@ impl Assistant {
         let (_, history) =
             self.service.assistant_conversation(ctx, conversation.id, self.config.history_messages).await?;
         let mut tools = self.tools(ctx, Some(conversation.id));
-        let turn = engine::Turn { message, history: &history };
+        let streamed = std::sync::atomic::AtomicBool::new(false);
+        let relay = |piece: &str| {
+            if let Some(sink) = on_delta {
+                streamed.store(true, std::sync::atomic::Ordering::Relaxed);
+                sink(piece);
+            }
+        };
+        let turn = engine::Turn { message, history: &history, on_delta: on_delta.map(|_| &relay as &engine::Sink<'_>) };
         let reply = self.engine.reply(&mut tools, &turn).await?;
+        if let Some(sink) = on_delta
+            && !streamed.load(std::sync::atomic::Ordering::Relaxed)
+        {
+            sink(&reply.text);
+        }
         let engine = reply.engine.unwrap_or(self.engine.name());
         let mut data = json!({
             "citations": reply.citations,

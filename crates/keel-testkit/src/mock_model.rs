@@ -1,6 +1,7 @@
 //! A local OpenAI-compatible chat-completions server for the tests: an axum server on
 //! port 0 that answers `POST /v1/chat/completions` from a script (a tool call, a final
-//! answer, a status, a delay) and records every request body.
+//! answer, a status, a delay) and records every request body. Requests with
+//! `stream: true` get the scripted completion as server-sent chunks.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -69,13 +70,44 @@ pub struct MockModel {
     inner: Arc<Mutex<Inner>>,
 }
 
+/// A completion as the chunks of a stream (`stream: true`): the text a few words at a
+/// time, each tool call's arguments in two pieces, then `[DONE]`.
+fn as_stream(completion: &Value) -> Response {
+    let message = &completion["choices"][0]["message"];
+    let mut chunks: Vec<Value> = Vec::new();
+    let chunk =
+        |delta: Value| json!({ "object": "chat.completion.chunk", "choices": [{ "index": 0, "delta": delta }] });
+    chunks.push(chunk(json!({ "role": "assistant" })));
+    if let Some(text) = message["content"].as_str() {
+        let words: Vec<&str> = text.split_inclusive(' ').collect();
+        for piece in words.chunks(2) {
+            chunks.push(chunk(json!({ "content": piece.concat() })));
+        }
+    }
+    for (i, call) in message["tool_calls"].as_array().into_iter().flatten().enumerate() {
+        let args = call["function"]["arguments"].as_str().unwrap_or_default();
+        let mid = args.char_indices().nth(args.chars().count() / 2).map_or(0, |(i, _)| i);
+        chunks.push(chunk(json!({ "tool_calls": [{ "index": i, "id": call["id"], "type": "function",
+            "function": { "name": call["function"]["name"], "arguments": &args[..mid] } }] })));
+        chunks.push(chunk(json!({ "tool_calls": [{ "index": i, "function": { "arguments": &args[mid..] } }] })));
+    }
+    let mut body = String::new();
+    for c in chunks {
+        body.push_str(&format!("data: {c}\n\n"));
+    }
+    body.push_str("data: [DONE]\n\n");
+    ([(axum::http::header::CONTENT_TYPE, "text/event-stream")], body).into_response()
+}
+
 async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -> Response {
+    let stream = body["stream"] == json!(true);
     let next = {
         let mut g = inner.lock().expect("mock model lock");
         g.requests.push(body);
         g.script.pop_front()
     };
     match next {
+        Some(Scripted::Body(v)) if stream && v["choices"][0]["message"].is_object() => as_stream(&v),
         Some(Scripted::Body(v)) => Json(v).into_response(),
         Some(Scripted::Status(s)) => {
             let status = StatusCode::from_u16(s).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

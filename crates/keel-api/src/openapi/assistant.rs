@@ -32,6 +32,24 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         )
         .build();
     add(paths, &format!("{API}/assistant/chat"), "post", chat);
+    let stream = Operation::new("assistantChatStream", "Assistant", "Ask the assistant, streaming the reply")
+        .describe(
+            "The same turn as `assistantChat`, answered as server-sent events: `delta` events `{text}` carry pieces of \
+             the reply as the model writes them (the built-in engine, and a fallback, send the whole reply as one \
+             piece); then one `done` event whose data is the `AssistantChatReply` (its `reply` is the whole text and \
+             replaces what was streamed), or one `error` event `{status, code, detail, errors}`.",
+        )
+        .body(schema_ref("AssistantChatRequest"))
+        .reply_with(
+            "200",
+            json!({
+                "description": "`text/event-stream`: `delta` events, then `done` (or `error`).",
+                "content": { "text/event-stream": { "schema": { "type": "string" } } },
+            }),
+        )
+        .problem("422", "`message` is missing, empty or too long, or `conversation_id` is not an id.")
+        .build();
+    add(paths, &format!("{API}/assistant/chat/stream"), "post", stream);
     let list = Operation::new("listAssistantConversations", "Assistant", "The caller's conversations")
         .reply("200", "Most recently used first.", Some(json!({ "type": "object", "required": ["data"], "properties": { "data": { "type": "array", "items": schema_ref("AssistantConversation") } } })))
         .build();

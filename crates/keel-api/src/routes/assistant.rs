@@ -3,8 +3,12 @@
 //! and meeting summaries. Works without any model (the built-in engine); with a model
 //! configured (`AppState::assistant`), chat goes through it.
 
+use std::convert::Infallible;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use keel_assistant::email::{DraftRequest, Purpose};
@@ -23,6 +27,7 @@ use crate::extract::{JsonObject, parse_id};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/assistant/chat", post(chat))
+        .route("/api/v1/assistant/chat/stream", post(chat_stream))
         .route("/api/v1/assistant/conversations", get(conversations))
         .route("/api/v1/assistant/conversations/{id}", get(conversation))
         .route("/api/v1/assistant/proposals/{id}", get(proposal))
@@ -143,6 +148,52 @@ async fn chat(
     f.finish()?;
     let answer = assistant(&state).chat(&ctx, conversation_id, message.as_deref().unwrap_or_default()).await?;
     Ok(Json(json!(answer)))
+}
+
+/// The same turn as `chat`, as server-sent events: `delta` events carry pieces of the
+/// reply's text as the model produces them (the built-in engine sends its answer as one
+/// piece), then one `done` event carries the whole answer exactly as `chat` returns it
+/// (its `reply` is the full text), or an `error` event `{status, code, detail}`. Bad input
+/// is refused before the stream starts, with the same 422 as `chat`.
+async fn chat_stream(
+    State(state): State<AppState>,
+    RequestCtx(ctx): RequestCtx,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    let mut f = Fields::new(body, &["conversation_id", "message"]);
+    let conversation_id = f.id("conversation_id", false);
+    let message = f.text("message", true);
+    f.finish()?;
+    let message = message.unwrap_or_default();
+    if message.chars().count() > keel_assistant::MAX_MESSAGE_CHARS {
+        return Err(AssistantError::field(
+            "message",
+            "too_long",
+            format!("message must be at most {} characters", keel_assistant::MAX_MESSAGE_CHARS),
+        )
+        .into());
+    }
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    tokio::spawn(async move {
+        let deltas = tx.clone();
+        let on_delta = move |piece: &str| {
+            let _ = deltas.send(Event::default().event("delta").data(json!({ "text": piece }).to_string()));
+        };
+        let event = match assistant(&state).chat_streaming(&ctx, conversation_id, &message, &on_delta).await {
+            Ok(answer) => Event::default().event("done").data(json!(answer).to_string()),
+            Err(e) => {
+                let e = ApiError::from(e);
+                let body =
+                    json!({ "status": e.status.as_u16(), "code": e.code, "detail": e.detail, "errors": e.errors });
+                Event::default().event("error").data(body.to_string())
+            }
+        };
+        let _ = tx.send(event);
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|event| (Ok::<Event, Infallible>(event), rx))
+    });
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()).into_response())
 }
 
 fn conversation_json(c: &keel_service::assistant::Conversation) -> Value {

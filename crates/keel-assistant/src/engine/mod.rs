@@ -28,7 +28,15 @@ pub struct Turn<'a> {
     pub message: &'a str,
     /// Earlier messages of the conversation, oldest first (for engines that use context).
     pub history: &'a [Message],
+    /// Where to send the answer's text as it is produced (streaming), if anywhere. An
+    /// engine may send nothing; the final `Reply::text` is always the whole answer.
+    pub on_delta: Option<&'a Sink<'a>>,
 }
+
+/// Receives pieces of an answer's text as they arrive.
+pub type Sink<'a> = dyn Fn(&str) + Send + Sync + 'a;
+/// A `Sink` that borrows nothing (what `Assistant::chat_streaming` takes).
+pub type DeltaSink = Sink<'static>;
 
 /// An engine's answer.
 #[derive(Debug, Clone, Default)]

@@ -16,13 +16,16 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use super::builtin::BuiltinEngine;
-use super::{BoxFuture, ChatEngine, Reply, Turn, answer};
+use super::{BoxFuture, ChatEngine, Reply, Sink, Turn, answer};
 use crate::citation::push_unique;
 use crate::entry::ParsedContact;
 use crate::error::AssistantError;
 use crate::tools::{
     ActivityInput, DealFilters, DealInput, DealUpdate, Measure, Resolved, SearchCompanies, SearchContacts, Tools,
 };
+
+/// Most tool calls the model may make in one round (more is treated as malformed).
+const MAX_CALLS_PER_ROUND: usize = 16;
 
 /// How Keel talks to the model.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +104,10 @@ impl ModelEngine {
         &self.config
     }
 
-    async fn complete(&self, messages: &[Json]) -> Result<ChatMessage, ModelError> {
+    /// One request to the model. With `on_delta`, asks for a stream (`stream: true`) and
+    /// sends the text to it as it arrives; a server that answers with a plain JSON body
+    /// instead is read as such.
+    async fn complete(&self, messages: &[Json], on_delta: Option<&Sink<'_>>) -> Result<ChatMessage, ModelError> {
         let mut body = json!({
             "model": self.config.model,
             "messages": messages,
@@ -113,6 +119,9 @@ impl ModelEngine {
         }
         if let Some(m) = self.config.max_tokens {
             body["max_tokens"] = json!(m);
+        }
+        if on_delta.is_some() {
+            body["stream"] = json!(true);
         }
         let mut req = self.client.post(&self.url).json(&body);
         if let Some(key) = &self.config.api_key {
@@ -126,6 +135,14 @@ impl ModelEngine {
         if status >= 500 {
             return Err(ModelError::Server(status));
         }
+        let is_stream = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if is_stream && (200..300).contains(&status) {
+            return self.read_stream(res, on_delta).await;
+        }
         let text = res.text().await.map_err(|e| self.transport(e))?;
         if !(200..300).contains(&status) {
             let message: String = text.chars().take(200).collect();
@@ -138,6 +155,65 @@ impl ModelEngine {
             .next()
             .map(|c| c.message)
             .ok_or_else(|| ModelError::Malformed("no choices in the answer".into()))
+    }
+
+    /// Read a streamed answer (server-sent events of `chat.completion.chunk`s): text
+    /// deltas go to `on_delta`, tool-call pieces are joined by their index.
+    async fn read_stream(
+        &self,
+        mut res: reqwest::Response,
+        on_delta: Option<&Sink<'_>>,
+    ) -> Result<ChatMessage, ModelError> {
+        let mut pending: Vec<u8> = Vec::new();
+        let mut content = String::new();
+        let mut calls: Vec<ToolCallIn> = Vec::new();
+        let mut done = false;
+        while !done {
+            let Some(chunk) = res.chunk().await.map_err(|e| self.transport(e))? else { break };
+            pending.extend_from_slice(&chunk);
+            while let Some(end) = pending.iter().position(|b| *b == b'\n') {
+                let line: Vec<u8> = pending.drain(..=end).collect();
+                let line = String::from_utf8_lossy(&line);
+                let Some(data) = line.trim().strip_prefix("data:").map(str::trim) else { continue };
+                if data == "[DONE]" {
+                    done = true;
+                    break;
+                }
+                let chunk: StreamChunk =
+                    serde_json::from_str(data).map_err(|e| ModelError::Malformed(e.to_string()))?;
+                let Some(delta) = chunk.choices.into_iter().next().map(|c| c.delta) else { continue };
+                if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
+                    if let Some(sink) = on_delta {
+                        sink(&text);
+                    }
+                    content.push_str(&text);
+                }
+                for piece in delta.tool_calls {
+                    while calls.len() <= piece.index {
+                        calls.push(ToolCallIn {
+                            id: String::new(),
+                            function: FunctionCall { name: String::new(), arguments: Json::String(String::new()) },
+                        });
+                    }
+                    let call = &mut calls[piece.index];
+                    if let Some(id) = piece.id {
+                        call.id = id;
+                    }
+                    if let Some(f) = piece.function {
+                        if let Some(name) = f.name {
+                            call.function.name.push_str(&name);
+                        }
+                        if let (Some(args), Json::String(all)) = (f.arguments, &mut call.function.arguments) {
+                            all.push_str(&args);
+                        }
+                    }
+                }
+            }
+        }
+        if calls.len() > MAX_CALLS_PER_ROUND {
+            return Err(ModelError::Malformed(format!("more than {MAX_CALLS_PER_ROUND} tool calls in one round")));
+        }
+        Ok(ChatMessage { content: (!content.is_empty()).then_some(content), tool_calls: calls })
     }
 
     fn transport(&self, e: reqwest::Error) -> ModelError {
@@ -160,7 +236,10 @@ impl ModelEngine {
         messages.push(json!({ "role": "user", "content": turn.message }));
         let mut out = Reply::default();
         for _ in 0..self.config.max_rounds {
-            let msg = self.complete(&messages).await?;
+            let msg = self.complete(&messages, turn.on_delta).await?;
+            if msg.tool_calls.len() > MAX_CALLS_PER_ROUND {
+                return Err(ModelError::Malformed(format!("more than {MAX_CALLS_PER_ROUND} tool calls in one round")));
+            }
             if msg.tool_calls.is_empty() {
                 out.text = msg.content.unwrap_or_default().trim().to_string();
                 if out.text.is_empty() {
@@ -218,6 +297,9 @@ impl ModelEngine {
                     "The AI model could not answer ({reason}), so this is the built-in assistant's answer:\n\n{}",
                     builtin.text
                 );
+                if let Some(sink) = turn.on_delta {
+                    sink(&text);
+                }
                 Ok(Reply { text, engine: Some(BuiltinEngine.name()), fallback_reason: Some(reason), ..builtin })
             }
         }
@@ -283,6 +365,44 @@ struct FunctionCall {
     /// A JSON document, as a string (OpenAI); some servers send an object.
     #[serde(default)]
     arguments: Json,
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamChunk {
+    #[serde(default)]
+    choices: Vec<StreamChoice>,
+}
+
+#[derive(Debug, Deserialize)]
+struct StreamChoice {
+    #[serde(default)]
+    delta: StreamDelta,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StreamDelta {
+    #[serde(default)]
+    content: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<ToolCallPiece>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ToolCallPiece {
+    #[serde(default)]
+    index: usize,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    function: Option<FunctionPiece>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FunctionPiece {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    arguments: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

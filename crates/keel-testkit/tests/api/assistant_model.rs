@@ -253,3 +253,76 @@ both_backends!(
     provider_failures_fall_back_to_the_builtin_engine,
     with_model
 );
+
+/// `(event, data)` pairs of a server-sent event stream.
+fn sse_events(body: &str) -> Vec<(String, Value)> {
+    body.split("\n\n")
+        .filter_map(|block| {
+            let mut event = None;
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(e) = line.strip_prefix("event:") {
+                    event = Some(e.trim().to_string());
+                } else if let Some(d) = line.strip_prefix("data:") {
+                    data.push_str(d.trim_start());
+                }
+            }
+            Some((event?, serde_json::from_str(&data).unwrap_or(Value::Null)))
+        })
+        .collect()
+}
+
+async fn chat_streams_deltas_then_the_whole_answer(app: &TestApp, model: &MockModel) {
+    let seed = seed(app).await;
+    let answer = "Acme Expansion is the one tech deal over $50K you can see.";
+    model.script([
+        Scripted::tool_call("search_deals", r#"{"industry":"Technology","amount":{"gt":5000000}}"#),
+        Scripted::answer(answer),
+    ]);
+    let question = json!({ "message": "Show me all deals with tech companies over $50K" });
+    let res = seed.rep_a.post("/api/v1/assistant/chat/stream", question.clone()).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert!(res.header("content-type").is_some_and(|c| c.starts_with("text/event-stream")), "{:?}", res.headers);
+    let events = sse_events(&res.text);
+    let (last, deltas) = events.split_last().expect("events");
+    assert!(deltas.len() > 1, "the text arrives in pieces: {events:?}");
+    assert!(deltas.iter().all(|(e, _)| e == "delta"), "{events:?}");
+    let streamed: String = deltas.iter().filter_map(|(_, d)| d["text"].as_str()).collect();
+    assert_eq!(streamed, answer);
+    assert_eq!(last.0, "done");
+    let done = &last.1;
+    assert_eq!(done["reply"], answer);
+    assert_eq!(done["engine"], "model");
+    assert_eq!(cited(done), vec![seed.acme_deal.clone()]);
+    assert_eq!(done["tool_calls"][0]["arguments"]["industry"], "Technology", "arguments joined from pieces");
+    assert!(!res.text.contains(&seed.umbrella_deal) && !res.text.contains("Umbrella"), "{}", res.text);
+    let requests = model.take_requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r["stream"] == true), "{requests:?}");
+    assert!(tool_results(&requests[1])[0].contains("Acme Expansion"));
+
+    // A failing provider: the built-in answer as one piece, and the reason.
+    model.script([Scripted::Status(429)]);
+    let res =
+        seed.rep_a.post("/api/v1/assistant/chat/stream", json!({ "message": "Which deals are in negotiation?" })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    let events = sse_events(&res.text);
+    assert_eq!(events.iter().map(|(e, _)| e.as_str()).collect::<Vec<_>>(), ["delta", "done"], "{events:?}");
+    let done = &events[1].1;
+    assert_eq!(done["engine"], "builtin");
+    assert!(done["fallback_reason"].as_str().is_some_and(|r| r.contains("HTTP 429")), "{done}");
+    assert_eq!(events[0].1["text"], done["reply"]);
+    assert_eq!(cited(done), vec![seed.acme_deal.clone()]);
+
+    // Bad input is refused before the stream starts; another user's conversation is an error event.
+    let bad = seed.rep_a.post("/api/v1/assistant/chat/stream", json!({ "message": "  " })).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    model.script([Scripted::answer("never sent")]);
+    let theirs = json!({ "conversation_id": done["conversation_id"], "message": "hello" });
+    let res = seed.rep_b.post("/api/v1/assistant/chat/stream", theirs).await;
+    let events = sse_events(&res.text);
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].0, "error");
+    assert_eq!(events[0].1["status"], 404, "{events:?}");
+}
+both_backends!(chat_streams_deltas_then_the_whole_answer, chat_streams_deltas_then_the_whole_answer, with_model);
