@@ -66,8 +66,11 @@ pub enum ModelError {
     RateLimited,
     #[error("the model provider failed (HTTP {0})")]
     Server(u16),
-    #[error("the model provider refused the request (HTTP {status}): {message}")]
-    Refused { status: u16, message: String },
+    /// Its body is not repeated: it may echo (part of) the API key or the prompt.
+    #[error(
+        "the model provider refused the request (HTTP {0}); check KEEL_AI_BASE_URL, KEEL_AI_MODEL and KEEL_AI_API_KEY"
+    )]
+    Refused(u16),
     #[error("the model provider could not be reached: {0}")]
     Unreachable(String),
     #[error("the model's answer could not be read: {0}")]
@@ -145,8 +148,7 @@ impl ModelEngine {
         }
         let text = res.text().await.map_err(|e| self.transport(e))?;
         if !(200..300).contains(&status) {
-            let message: String = text.chars().take(200).collect();
-            return Err(ModelError::Refused { status, message });
+            return Err(ModelError::Refused(status));
         }
         let parsed: Completion = serde_json::from_str(&text).map_err(|e| ModelError::Malformed(e.to_string()))?;
         parsed

@@ -203,6 +203,7 @@ async fn provider_failures_fall_back_to_the_builtin_engine(app: &TestApp, model:
     let cases = [
         (vec![Scripted::Status(429)], "HTTP 429"),
         (vec![Scripted::Status(503)], "HTTP 503"),
+        (vec![Scripted::Status(401)], "refused the request (HTTP 401)"),
         (vec![Scripted::Delay(std::time::Duration::from_secs(3), json!({}))], "did not answer within 1 s"),
         (vec![Scripted::tool_call("drop_all_deals", "{}")], "tool that does not exist: `drop_all_deals`"),
         (

@@ -49,8 +49,10 @@ struct AiArgs {
     /// Sent as a bearer token (local servers usually need none).
     #[arg(long = "ai-api-key", env = "KEEL_AI_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
+    /// Sampling temperature, 0 to 2 (the provider's default when unset).
     #[arg(long = "ai-temperature", env = "KEEL_AI_TEMPERATURE")]
     temperature: Option<f32>,
+    /// Most tokens in each answer of the model (the provider's default when unset).
     #[arg(long = "ai-max-tokens", env = "KEEL_AI_MAX_TOKENS")]
     max_tokens: Option<u32>,
     /// Per request to the model; the built-in engine answers when it runs out.
