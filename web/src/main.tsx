@@ -67,6 +67,7 @@ const router = createBrowserRouter([
           { path: 'automation/new', lazy: () => import('./features/automation/WorkflowEditor').then((m) => ({ Component: m.WorkflowEditorPage })) },
           { path: 'automation/:id', lazy: () => import('./features/automation/WorkflowDetail').then((m) => ({ Component: m.WorkflowDetail })) },
           { path: 'automation/:id/edit', lazy: () => import('./features/automation/WorkflowEditor').then((m) => ({ Component: m.WorkflowEditorPage })) },
+          { path: 'import', lazy: () => import('./features/imports/ImportPage').then((m) => ({ Component: m.ImportPage })) },
           { path: '*', element: <NotFound /> },
         ],
       },

@@ -51,6 +51,8 @@ export function withQuery(path: string, query?: Query): string {
 interface RequestOptions {
   method?: string;
   body?: unknown;
+  /** A non-JSON body (a file), sent as is with the caller's Content-Type. */
+  rawBody?: Blob;
   query?: Query;
   headers?: Record<string, string>;
   signal?: AbortSignal;
@@ -65,7 +67,7 @@ export function setUnauthenticatedHandler(handler: () => void) {
 
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
-  let body: string | undefined;
+  let body: string | Blob | undefined = opts.rawBody;
   if (opts.body !== undefined) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(opts.body);

@@ -20,6 +20,7 @@ const NAV: NavItem[] = [
   { to: '/deals/pipeline', label: 'Pipeline', icon: '▥' },
   { to: '/deals', label: 'Deals', icon: '$', end: true },
   { to: '/activities', label: 'Tasks', icon: '✓' },
+  { to: '/import', label: 'Import', icon: '⇪' },
 ];
 
 /** Admin areas, listed for admins (the server still decides every request). */
@@ -101,7 +102,7 @@ export function Shell() {
         </main>
       </div>
       <nav className="tabbar" aria-label="Main navigation">
-        {NAV.filter((n) => n.to !== '/deals').map((n) => (
+        {NAV.filter((n) => n.to !== '/deals' && n.to !== '/import').map((n) => (
           <NavLink key={n.to} to={n.to} end={n.end} className="tab-link">
             <span className="nav-icon" aria-hidden="true">
               {n.icon}

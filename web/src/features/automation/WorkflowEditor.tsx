@@ -223,14 +223,32 @@ function WorkflowEditor({ workflow }: { workflow?: Workflow }) {
                   trigger:
                     e.target.value === 'manual'
                       ? { type: 'manual', entity: triggerEntity?.name ?? 'deals' }
-                      : { type: 'record', entity: triggerEntity?.name ?? 'deals', on: 'updated' },
+                      : e.target.value === 'schedule'
+                        ? { type: 'schedule', cron: '0 9 * * MON', time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone }
+                        : { type: 'record', entity: triggerEntity?.name ?? 'deals', on: 'updated' },
                 })
               }
             >
               <option value="record">A record changes</option>
+              <option value="schedule">On a schedule</option>
               <option value="manual">Run by hand</option>
             </select>
           </div>
+          {draft.trigger.type === 'schedule' && (
+            <>
+              <div className="field">
+                <label htmlFor="wf-cron">Schedule (cron)</label>
+                <input id="wf-cron" className="mono" value={draft.trigger.cron} onChange={(e) => setTrigger({ cron: e.target.value })} />
+                <span className="field-help">minute hour day month weekday: “0 9 * * MON” is Mondays at 9:00</span>
+                {err('trigger.cron')}
+              </div>
+              <div className="field">
+                <label htmlFor="wf-tz">Time zone</label>
+                <input id="wf-tz" value={draft.trigger.time_zone} onChange={(e) => setTrigger({ time_zone: e.target.value })} />
+                {err('trigger.time_zone')}
+              </div>
+            </>
+          )}
           {draft.trigger.type !== 'schedule' && (
             <div className="field">
               <label htmlFor="wf-entity">Record type</label>
