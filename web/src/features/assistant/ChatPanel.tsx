@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Link } from 'react-router';
 import { errorMessage } from '../../api/client';
-import { useChat, type Citation, type Proposal } from './api';
+import { chatStream, type Citation, type Proposal } from './api';
 import { ProposalCard } from './ProposalCard';
 
 interface Message {
@@ -22,7 +22,7 @@ const EXAMPLES = [
 ];
 
 export function ChatPanel({ open, onClose }: { open: boolean; onClose: () => void }) {
-  const chat = useChat();
+  const [pending, setPending] = useState(false);
   const [conversation, setConversation] = useState<string>();
   const [messages, setMessages] = useState<Message[]>([]);
   const [text, setText] = useState('');
@@ -38,19 +38,24 @@ export function ChatPanel({ open, onClose }: { open: boolean; onClose: () => voi
 
   const ask = (message: string) => {
     const m = message.trim();
-    if (!m || chat.isPending) return;
-    setMessages((ms) => [...ms, { role: 'user', text: m }]);
+    if (!m || pending) return;
+    // The reply streams into a message of its own, replaced by the whole answer at the end.
+    setMessages((ms) => [...ms, { role: 'user', text: m }, { role: 'assistant', text: '' }]);
     setText('');
-    chat.mutate(
-      { conversation_id: conversation, message: m },
-      {
-        onSuccess: (r) => {
-          setConversation(r.conversation_id);
-          setMessages((ms) => [...ms, { role: 'assistant', text: r.reply, citations: r.citations, proposals: r.proposals }]);
-        },
-        onError: (e) => setMessages((ms) => [...ms, { role: 'error', text: errorMessage(e) }]),
-      },
-    );
+    setPending(true);
+    const replaceLast = (msg: Message) => setMessages((ms) => [...ms.slice(0, -1), msg]);
+    chatStream({ conversation_id: conversation, message: m }, (piece) =>
+      setMessages((ms) => {
+        const last = ms[ms.length - 1];
+        return last ? [...ms.slice(0, -1), { ...last, text: last.text + piece }] : ms;
+      }),
+    )
+      .then((r) => {
+        setConversation(r.conversation_id);
+        replaceLast({ role: 'assistant', text: r.reply, citations: r.citations, proposals: r.proposals });
+      })
+      .catch((e: unknown) => replaceLast({ role: 'error', text: errorMessage(e) }))
+      .finally(() => setPending(false));
   };
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -86,7 +91,8 @@ export function ChatPanel({ open, onClose }: { open: boolean; onClose: () => voi
             ))}
           </div>
         )}
-        {messages.map((m, i) => (
+        {messages.map((m, i) =>
+          m.text === '' && m.role === 'assistant' ? null : (
           <div key={i} className={`msg msg-${m.role}`} data-testid={`msg-${m.role}`}>
             <div className="msg-text">
               <RichText text={m.text} />
@@ -104,8 +110,9 @@ export function ChatPanel({ open, onClose }: { open: boolean; onClose: () => voi
             )}
             {m.proposals?.map((p) => <ProposalCard key={p.id} proposal={p} />)}
           </div>
-        ))}
-        {chat.isPending && <div className="msg msg-assistant muted">Thinking…</div>}
+          ),
+        )}
+        {pending && messages[messages.length - 1]?.text === '' && <div className="muted small">Thinking…</div>}
         <div ref={end} />
       </div>
       <form className="chat-input" onSubmit={submit}>
@@ -123,7 +130,7 @@ export function ChatPanel({ open, onClose }: { open: boolean; onClose: () => voi
             }
           }}
         />
-        <button className="btn btn-primary" type="submit" disabled={chat.isPending || !text.trim()}>
+        <button className="btn btn-primary" type="submit" disabled={pending || !text.trim()}>
           Send
         </button>
       </form>
