@@ -71,6 +71,20 @@ test('build, dry-run and run a workflow from the app', async () => {
   assert.equal(after.length, before + 1);
   assert.equal(after.find((w) => w.name === 'Notify on deal stage change')?.enabled, false);
 
+  // Territory assignment asks for a default owner first; the installed workflow then
+  // opens in the editor and saves back unchanged.
+  const territory = page.locator('.template', { hasText: 'territory' });
+  assert.equal(await territory.getByRole('button', { name: 'Install' }).isDisabled(), true);
+  await territory.locator('select').selectOption({ label: 'Mona Manager' });
+  await territory.getByRole('button', { name: 'Install' }).click();
+  await page.getByText(/Installed “Auto-assign deals by territory”/).waitFor();
+  const installed = (await api('/api/v1/workflows')).body.data.find((w) => w.name === 'Auto-assign deals by territory');
+  await page.goto(`/automation/${installed.id}/edit`);
+  await page.getByRole('button', { name: 'Save workflow' }).click();
+  await page.waitForURL(new RegExp(`/automation/${installed.id}$`));
+  const resaved = (await api(`/api/v1/workflows/${installed.id}`)).body;
+  assert.deepEqual(resaved.actions, installed.actions);
+
   assert.deepEqual(problems(page), []);
   await page.context().close();
 });

@@ -42,6 +42,21 @@ const ACTION_FIELDS: Record<Action['type'], { name: string; label: string; long?
     { name: 'target', label: 'Record', help: 'Empty: the trigger record; or a reference field such as company_id' },
     { name: 'fields', label: 'Fields to set (JSON)', long: true, json: true, help: '{"priority": "High"}' },
   ],
+  assign_owner: [
+    { name: 'default_user_id', label: 'Default owner (user id)', help: 'When no territory rule matches' },
+    {
+      name: 'rules',
+      label: 'Territory rules (JSON)',
+      long: true,
+      json: true,
+      help: '[{"when": {"field": "deal.company.state", "op": "in", "value": ["CA", "OR"]}, "user_id": "…"} or "team_id" for round robin]',
+    },
+  ],
+  run_script: [
+    { name: 'code', label: 'Script (JavaScript)', long: true, help: 'The record is a global (deal, previous, user); setField(name, value), sendEmail({to, subject, text}), log(…)' },
+    { name: 'timeout_ms', label: 'Time limit (ms)', json: true, help: 'Default 1000, at most 5000' },
+    { name: 'memory_mb', label: 'Memory limit (MB)', json: true, help: 'Default 16, at most 64' },
+  ],
 };
 
 const ACTION_LABELS: Record<Action['type'], string> = {
@@ -51,6 +66,8 @@ const ACTION_LABELS: Record<Action['type'], string> = {
   call_webhook: 'Call a webhook',
   create_activity: 'Create an activity',
   update_record: 'Update fields',
+  assign_owner: 'Assign owner by territory',
+  run_script: 'Run a script',
 };
 
 type Draft = {
@@ -84,7 +101,11 @@ function toDraft(w?: Workflow): Draft {
       values: Object.fromEntries(
         Object.entries(rest).map(([k, v]) => [
           k,
-          typeof v === 'string' ? v : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v.join(', ') : JSON.stringify(v, null, 2),
+          typeof v === 'string'
+            ? v
+            : (k === 'to' || k === 'cc') && Array.isArray(v)
+              ? v.join(', ')
+              : JSON.stringify(v, null, 2),
         ]),
       ),
     })),
@@ -106,7 +127,7 @@ function toBody(d: Draft): { body?: WorkflowBody; errors: Record<string, string>
   const conditions = parse(d.conditions, 'conditions');
   const actions: Action[] = d.actions.map((a, i) => {
     const out: Action = { type: a.type };
-    for (const f of ACTION_FIELDS[a.type]) {
+    for (const f of ACTION_FIELDS[a.type] ?? []) {
       const v = a.values[f.name] ?? '';
       if (!v.trim()) continue;
       if (f.json) out[f.name] = parse(v, `actions[${i}].${f.name}`);
@@ -360,7 +381,7 @@ function WorkflowEditor({ workflow }: { workflow?: Workflow }) {
                 />
                 {err(`actions[${i}].only_if`)}
               </div>
-              {ACTION_FIELDS[a.type].map((f) => {
+              {(ACTION_FIELDS[a.type] ?? []).map((f) => {
                 const id = `a${i}-${f.name}`;
                 const value = a.values[f.name] ?? '';
                 const onChange = (v: string) => setAction(i, { values: { ...a.values, [f.name]: v } });
@@ -369,7 +390,7 @@ function WorkflowEditor({ workflow }: { workflow?: Workflow }) {
                   <div key={f.name} className={`field ${f.long ? 'field-wide' : ''}`}>
                     <label htmlFor={id}>{f.label}</label>
                     {f.long ? (
-                      <textarea id={id} rows={f.json ? 4 : 3} className={f.json ? 'mono' : ''} value={value} onChange={(e) => onChange(e.target.value)} aria-invalid={fieldErrors.length > 0} />
+                      <textarea id={id} rows={f.json || f.name === 'code' ? 6 : 3} className={f.json || f.name === 'code' ? 'mono' : ''} value={value} onChange={(e) => onChange(e.target.value)} aria-invalid={fieldErrors.length > 0} />
                     ) : (
                       <input id={id} value={value} onChange={(e) => onChange(e.target.value)} aria-invalid={fieldErrors.length > 0} />
                     )}

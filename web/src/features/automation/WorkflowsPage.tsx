@@ -1,5 +1,7 @@
 import * as Tabs from '@radix-ui/react-tabs';
+import { useState } from 'react';
 import { Link } from 'react-router';
+import { useUsers } from '../../api/records';
 import { errorMessage } from '../../api/client';
 import { useToast } from '../../components/toast';
 import { EmptyState, ErrorState, PageHeader, Skeleton } from '../../components/ui';
@@ -100,22 +102,42 @@ function TemplateList() {
   const templates = useTemplates();
   const { install } = useWorkflowCommands();
   const toast = useToast();
+  const users = useUsers().data ?? [];
+  const [owner, setOwner] = useState('');
   if (templates.isError) return <ErrorState error={templates.error} retry={() => templates.refetch()} />;
   if (templates.isPending) return <Skeleton lines={4} />;
   return (
     <ul className="template-list">
-      {templates.data.map((t) => (
+      {templates.data.map((t) => {
+        // Territory assignment needs someone to fall back on before it can be saved.
+        const needsOwner = t.actions.some((a) => a.type === 'assign_owner');
+        return (
         <li key={t.key} className="template">
           <div>
             <strong>{t.name}</strong>
             <p className="muted small">{t.description}</p>
             <p className="small">{describeTrigger(t.trigger)}</p>
+            {needsOwner && (
+              <label className="small">
+                Default owner{' '}
+                <select value={owner} onChange={(e) => setOwner(e.target.value)}>
+                  <option value="">Choose…</option>
+                  {users
+                    .filter((u) => u.is_active)
+                    .map((u) => (
+                      <option key={u.id} value={u.id}>
+                        {u.name}
+                      </option>
+                    ))}
+                </select>
+              </label>
+            )}
           </div>
           <button
             className="btn"
-            disabled={install.isPending}
+            disabled={install.isPending || (needsOwner && !owner)}
             onClick={() =>
-              install.mutate(t.key, {
+              install.mutate({ key: t.key, overrides: needsOwner ? { default_user_id: owner } : undefined }, {
                 onSuccess: (w) => toast.show(`Installed “${w.name}” (disabled: review it, then enable it)`),
                 onError: (e) => toast.show(errorMessage(e), 'error'),
               })
@@ -124,7 +146,8 @@ function TemplateList() {
             Install
           </button>
         </li>
-      ))}
+        );
+      })}
     </ul>
   );
 }

@@ -10,7 +10,15 @@ export type Trigger =
   | { type: 'schedule'; cron: string; time_zone: string };
 
 export interface Action {
-  type: 'send_email' | 'post_slack' | 'post_teams' | 'call_webhook' | 'create_activity' | 'update_record';
+  type:
+    | 'send_email'
+    | 'post_slack'
+    | 'post_teams'
+    | 'call_webhook'
+    | 'create_activity'
+    | 'update_record'
+    | 'assign_owner'
+    | 'run_script';
   only_if?: Json;
   [field: string]: Json | undefined;
 }
@@ -154,8 +162,11 @@ export function useWorkflowCommands() {
       onSuccess: done,
     }),
     install: useMutation({
-      mutationFn: (key: string) =>
-        api<Workflow>(`/api/v1/workflows/templates/${key}/install`, { method: 'POST', body: { enabled: false } }),
+      mutationFn: ({ key, overrides }: { key: string; overrides?: Record<string, Json> }) =>
+        api<Workflow>(`/api/v1/workflows/templates/${key}/install`, {
+          method: 'POST',
+          body: { enabled: false, ...overrides },
+        }),
       onSuccess: done,
     }),
     run: useMutation({
