@@ -4,8 +4,8 @@
 
 pub mod assistant;
 pub mod audit;
-pub mod automation;
 pub mod auth;
+pub mod automation;
 pub mod dashboard;
 mod diff;
 pub mod error;

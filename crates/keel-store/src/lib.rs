@@ -5,8 +5,8 @@
 
 pub mod assistant;
 pub mod audit;
-pub mod automation;
 pub mod auth;
+pub mod automation;
 pub mod changes;
 pub mod db;
 pub mod error;
