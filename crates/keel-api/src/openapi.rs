@@ -17,6 +17,7 @@ use keel_service::audit::{AuditAction, MAX_LIST_LIMIT as MAX_AUDIT_LIMIT};
 use serde_json::{Map, Value, json};
 
 mod assistant;
+mod imports;
 
 const API: &str = "/api/v1";
 const JSON: &str = "application/json";
@@ -121,6 +122,7 @@ fn tags(schema: &Schema) -> Vec<Value> {
     tags.push(
         json!({ "name": "Workflows", "description": "Workflow automation, run history and background jobs (admins)." }),
     );
+    tags.push(json!({ "name": "Import", "description": "CSV import of companies, contacts and deals: preview, dry run, import, history." }));
     tags.push(json!({ "name": "Assistant", "description": "Questions about the CRM, proposals to confirm, smart data entry, email drafts, meeting summaries." }));
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
     tags
@@ -299,6 +301,7 @@ fn paths(schema: &Schema) -> Map<String, Value> {
     audit_paths(&mut paths);
     dashboard_paths(&mut paths);
     assistant::paths(&mut paths);
+    imports::paths(&mut paths);
     auth_paths(schema, &mut paths);
     login_security_paths(&mut paths);
     role_paths(&mut paths);
@@ -1343,6 +1346,7 @@ fn schemas(schema: &Schema) -> Map<String, Value> {
     audit_schemas(&mut out);
     dashboard_schemas(schema, &mut out);
     assistant::schemas(&mut out);
+    imports::schemas(&mut out);
     out
 }
 
