@@ -4,8 +4,9 @@ import { Link, useParams } from 'react-router';
 import { useRecord, useRelated } from '../../api/records';
 import { field, useEntity } from '../../api/schema';
 import { Badge, EmptyState, ErrorState, PageHeader, Skeleton } from '../../components/ui';
-import { formatDate, formatMoney, formatRelative } from '../../lib/format';
+import { formatRelative } from '../../lib/format';
 import { Timeline } from '../activities/Timeline';
+import { DealMiniTable } from '../deals/DealMiniTable';
 import { DealBoard } from '../deals/DealBoard';
 import { DeleteButton, TrashBanner } from '../records/DetailActions';
 import { DetailsCard } from '../records/FieldValue';
@@ -150,28 +151,7 @@ function CompanyDeals({ companyId }: { companyId: string }) {
       ) : list.data.data.length === 0 ? (
         <EmptyState title="No deals with this company yet." />
       ) : (
-        <table className="data-table mini">
-          <thead>
-            <tr>
-              <th>Title</th>
-              <th>Stage</th>
-              <th>Amount</th>
-              <th>Close date</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.data.map((d) => (
-              <tr key={d.id}>
-                <td data-label="Title">
-                  <Link to={`/deals/${d.id}`}>{String(d.title)}</Link>
-                </td>
-                <td data-label="Stage">{String(d.stage)}</td>
-                <td data-label="Amount">{d.amount === null ? '—' : formatMoney(d.amount as number, String(d.currency ?? 'USD'))}</td>
-                <td data-label="Close date">{formatDate(d.expected_close_date as string | null)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DealMiniTable deals={list.data.data} />
       )}
       <RecordFormModal entity="deals" open={adding} onOpenChange={setAdding} preset={{ company_id: companyId }} />
     </div>

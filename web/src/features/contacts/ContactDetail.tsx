@@ -4,8 +4,9 @@ import { Link, useParams } from 'react-router';
 import { useRecord, useRecordsById, useRelated } from '../../api/records';
 import { useEntity } from '../../api/schema';
 import { Avatar, EmptyState, ErrorState, PageHeader, Skeleton } from '../../components/ui';
-import { formatDate, formatMoney, formatRelative } from '../../lib/format';
+import { formatRelative } from '../../lib/format';
 import { Timeline } from '../activities/Timeline';
+import { DealMiniTable } from '../deals/DealMiniTable';
 import { ComposeEmail } from '../assistant/ComposeEmail';
 import { DeleteButton, TrashBanner } from '../records/DetailActions';
 import { DetailsCard } from '../records/FieldValue';
@@ -87,27 +88,6 @@ function ContactDeals({ contactId }: { contactId: string }) {
   if (list.isPending) return <Skeleton lines={3} />;
   if (list.data.data.length === 0) return <EmptyState title="No deals with this contact." />;
   return (
-    <table className="data-table mini">
-      <thead>
-        <tr>
-          <th>Title</th>
-          <th>Stage</th>
-          <th>Amount</th>
-          <th>Close date</th>
-        </tr>
-      </thead>
-      <tbody>
-        {list.data.data.map((d) => (
-          <tr key={d.id}>
-            <td>
-              <Link to={`/deals/${d.id}`}>{String(d.title)}</Link>
-            </td>
-            <td>{String(d.stage)}</td>
-            <td>{d.amount === null ? '—' : formatMoney(d.amount as number, String(d.currency ?? 'USD'))}</td>
-            <td>{formatDate(d.expected_close_date as string | null)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DealMiniTable deals={list.data.data} />
   );
 }

@@ -1,13 +1,12 @@
 import { useState } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { useList, useRecordsById, useUsers } from '../../api/records';
+import { useUsers } from '../../api/records';
 import { OwnerLabel, PageHeader } from '../../components/ui';
 import { formatRelative } from '../../lib/format';
-import { listQuery, readListState } from '../../lib/listState';
 import { RecordFormModal } from '../records/RecordForm';
 import { RecordList, type Column } from '../records/RecordList';
+import { useCompanyColumn } from '../records/companyColumn';
 import { useOptions, useUserMap } from '../records/lookups';
-import { useSearchParams } from 'react-router';
 
 export function ContactsList() {
   const departments = useOptions('contacts', 'department');
@@ -15,10 +14,7 @@ export function ContactsList() {
   const userMap = useUserMap();
   const [creating, setCreating] = useState(false);
   const navigate = useNavigate();
-  // Company names for the rows on screen: one batched request (the list query is cached).
-  const [params] = useSearchParams();
-  const page = useList('contacts', listQuery(readListState(params, '-updated_at', ['department', 'owner_id']), 25));
-  const companies = useRecordsById('companies', (page.data?.data ?? []).map((r) => r.company_id as string | null));
+  const companyColumn = useCompanyColumn('contacts', ['department', 'owner_id']);
 
   const columns: Column[] = [
     {
@@ -33,15 +29,7 @@ export function ContactsList() {
       ),
     },
     { key: 'title', label: 'Title', render: (r) => String(r.title ?? '—'), className: 'hide-sm' },
-    {
-      key: 'company',
-      label: 'Company',
-      sort: 'company_id',
-      render: (r) => {
-        const c = companies.get(String(r.company_id));
-        return c ? <Link to={`/companies/${c.id}`}>{String(c.name)}</Link> : <span className="muted">—</span>;
-      },
-    },
+    companyColumn,
     { key: 'email', label: 'Email', sort: 'email', render: (r) => String(r.email ?? '—') },
     { key: 'owner', label: 'Owner', sort: 'owner_id', render: (r) => <OwnerLabel user={userMap.get(String(r.owner_id))} />, className: 'hide-sm' },
     { key: 'created', label: 'Created', sort: 'created_at', render: (r) => formatRelative(r.created_at), className: 'hide-sm' },

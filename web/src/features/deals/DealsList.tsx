@@ -1,11 +1,11 @@
 import { useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
-import { useList, useRecordsById, useUsers } from '../../api/records';
+import { Link, useNavigate } from 'react-router';
+import { useUsers } from '../../api/records';
 import { Badge, OwnerLabel, PageHeader } from '../../components/ui';
 import { formatDate, formatMoney } from '../../lib/format';
-import { listQuery, readListState } from '../../lib/listState';
 import { RecordFormModal } from '../records/RecordForm';
 import { RecordList, type Column } from '../records/RecordList';
+import { useCompanyColumn } from '../records/companyColumn';
 import { optionOf, useOptions, useUserMap } from '../records/lookups';
 
 export function DealsList() {
@@ -15,9 +15,7 @@ export function DealsList() {
   const userMap = useUserMap();
   const [creating, setCreating] = useState(false);
   const navigate = useNavigate();
-  const [params] = useSearchParams();
-  const page = useList('deals', listQuery(readListState(params, '-updated_at', ['stage', 'priority', 'owner_id']), 25));
-  const companies = useRecordsById('companies', (page.data?.data ?? []).map((r) => r.company_id as string | null));
+  const companyColumn = useCompanyColumn('deals', ['stage', 'priority', 'owner_id'], 'hide-sm');
 
   const columns: Column[] = [
     {
@@ -30,16 +28,7 @@ export function DealsList() {
         </Link>
       ),
     },
-    {
-      key: 'company',
-      label: 'Company',
-      sort: 'company_id',
-      render: (r) => {
-        const c = companies.get(String(r.company_id));
-        return c ? <Link to={`/companies/${c.id}`}>{String(c.name)}</Link> : <span className="muted">—</span>;
-      },
-      className: 'hide-sm',
-    },
+    companyColumn,
     { key: 'stage', label: 'Stage', sort: 'stage', render: (r) => String(r.stage) },
     {
       key: 'amount',
