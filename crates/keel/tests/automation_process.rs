@@ -3,60 +3,34 @@
 //! as two different messages; two processes on one PostgreSQL run each job once.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use keel_testkit::smtp::SmtpServer;
 use keel_testkit::{Backend, TestDb};
 use serde_json::{Value, json};
 
-const KEEL: &str = env!("CARGO_BIN_EXE_keel");
+mod common;
 
-struct Server {
-    child: Child,
-    base: String,
-    sign_in: String,
-}
+use common::{Server, signal};
 
 /// `keel serve --port 0`, sending workflow email to `smtp`, retrying after a second.
 fn start(url: &str, smtp: &SmtpServer) -> Server {
-    let mut child = Command::new(KEEL)
-        .args(["serve", "--port", "0"])
-        .env("DATABASE_URL", url)
-        .env("KEEL_LOG", "warn")
-        .env("KEEL_SMTP_HOST", "127.0.0.1")
-        .env("KEEL_SMTP_PORT", smtp.port.to_string())
-        .env("KEEL_SMTP_TLS", "none")
-        .env("KEEL_JOB_BACKOFF_SECONDS", "1")
-        // A killed worker's job is free again after this long (renewed before each action).
-        .env("KEEL_JOB_LEASE_SECONDS", "10")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start keel");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut base = String::new();
-    let mut sign_in = String::new();
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some(rest) = line.trim().strip_prefix("Keel is running at ") {
-            base = rest.trim_end_matches('/').to_string();
-        }
-        if let Some(rest) = line.trim().strip_prefix("Sign in:") {
-            sign_in = rest.trim().to_string();
-            break;
-        }
-    }
-    assert!(!base.is_empty(), "keel did not print its URL");
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, base, sign_in }
+    common::start_with(
+        url,
+        &[
+            ("KEEL_SMTP_HOST", "127.0.0.1".into()),
+            ("KEEL_SMTP_PORT", smtp.port.to_string()),
+            ("KEEL_SMTP_TLS", "none".into()),
+            ("KEEL_JOB_BACKOFF_SECONDS", "1".into()),
+            // A killed worker's job is free again after this long (renewed before each action).
+            ("KEEL_JOB_LEASE_SECONDS", "10".into()),
+        ],
+    )
 }
 
 fn kill(child: &mut Child) {
-    let status = Command::new("kill").args(["-KILL", &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
+    signal(child, "-KILL");
     let _ = child.wait();
 }
 

@@ -1,55 +1,19 @@
 //! The `keel` binary as an operator runs it: first-run admin, acknowledged writes that
 //! survive SIGKILL, graceful exit on SIGTERM, and the CLI commands — on both databases.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use keel_testkit::{Backend, TestDb};
 use serde_json::{Value, json};
 
-const KEEL: &str = env!("CARGO_BIN_EXE_keel");
+mod common;
 
-struct Server {
-    child: Child,
-    base: String,
-    /// What the "Sign in:" line printed.
-    sign_in: String,
-}
+use common::{KEEL, Server, signal};
 
 /// Start `keel serve --port 0` and read the URL and login from what it prints.
 fn start(url: &str) -> Server {
-    let mut child = Command::new(KEEL)
-        .args(["serve", "--port", "0"])
-        .env("DATABASE_URL", url)
-        .env("KEEL_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start keel");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut base = String::new();
-    let mut sign_in = String::new();
-    let mut lines = BufReader::new(stdout).lines();
-    for line in lines.by_ref() {
-        let line = line.expect("line");
-        if let Some(rest) = line.trim().strip_prefix("Keel is running at ") {
-            base = rest.trim_end_matches('/').to_string();
-        }
-        if let Some(rest) = line.trim().strip_prefix("Sign in:") {
-            sign_in = rest.trim().to_string();
-            break;
-        }
-    }
-    assert!(!base.is_empty(), "keel did not print its URL");
-    // Keep reading so the server never writes into a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Server { child, base, sign_in }
-}
-
-fn signal(child: &Child, sig: &str) {
-    let status = Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
-    assert!(status.success());
+    common::start_with(url, &[])
 }
 
 async fn login(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
