@@ -31,6 +31,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from '../e2e/chromium.mjs';
 
 function parseArgs(argv) {
   const o = { url: process.env.KEEL_BENCH_URL, runs: 5, apiRuns: 15, users: [], password: 'keel-demo-password' };
@@ -59,17 +60,6 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const CHROMIUM = process.env.KEEL_E2E_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const median = (xs) => {
   const s = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((a, b) => a - b);
@@ -289,7 +279,7 @@ function requestLabel(url) {
 
 // ---------------------------------------------------------------- main
 
-const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 const report = { url: opts.url, today, cores: cpus().length, loadBefore: loadavg()[0], users: [] };
 try {
   const adminCookie = await login(opts.users[0]);

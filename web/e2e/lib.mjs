@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { ApiClient } from './api-client.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
 function required(name) {
   const value = process.env[name];
@@ -49,24 +50,13 @@ export const SEED = JSON.parse(readFileSync(required('KEEL_E2E_SEED'), 'utf8'));
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844, isMobile: true, hasTouch: true };
 
-const CHROMIUM = process.env.KEEL_E2E_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** @type {Promise<import('playwright-core').Browser> | null} */
 let browser = null;
 
 /** The test file's browser, launched on first use. */
 export function launchBrowser() {
-  browser ??= chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser ??= chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return browser;
 }
 
