@@ -139,23 +139,8 @@ impl Service {
                     Ok(p) => p.after,
                     Err(e) => return Ok(Err(e)),
                 };
-                record.set("id", Value::Uuid(id));
-                record.set("created_at", Value::Timestamp(wc.now));
-                record.set("updated_at", Value::Timestamp(wc.now));
-                record.set("version", Value::Int(1));
-                record.set("deleted_at", Value::Null);
-                if entity.owned {
-                    match record.owner_id() {
-                        Some(owner) => {
-                            if let Err(e) = policy::can_assign_owner(&ctx.actor, entity, owner) {
-                                return Ok(Err(e));
-                            }
-                        }
-                        None => record.set("owner_id", Value::Uuid(ctx.actor.user_id)),
-                    }
-                }
-                if entity.field("created_by").is_some() {
-                    record.set("created_by", Value::Uuid(ctx.actor.user_id));
+                if let Err(e) = super::create::stamp_new(ctx, entity, &mut record, id, wc.now) {
+                    return Ok(Err(e));
                 }
                 Ok(Ok(Prepared::Create(record)))
             }

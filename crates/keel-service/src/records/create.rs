@@ -68,22 +68,7 @@ impl Service {
         let prepared = keel_domain::validate::prepare_write(entity, None, &input, &wc)?;
         let mut record = prepared.after;
         let id = Uuid::now_v7();
-        record.set("id", Value::Uuid(id));
-        record.set("created_at", Value::Timestamp(wc.now));
-        record.set("updated_at", Value::Timestamp(wc.now));
-        record.set("version", Value::Int(1));
-        record.set("deleted_at", Value::Null);
-        if entity.owned {
-            match record.owner_id() {
-                Some(owner) => {
-                    policy::can_assign_owner(&ctx.actor, entity, owner).map_err(ServiceError::ForbiddenFields)?
-                }
-                None => record.set("owner_id", Value::Uuid(ctx.actor.user_id)),
-            }
-        }
-        if entity.field("created_by").is_some() {
-            record.set("created_by", Value::Uuid(ctx.actor.user_id));
-        }
+        stamp_new(ctx, entity, &mut record, id, wc.now).map_err(ServiceError::ForbiddenFields)?;
         if entity.name == "users" {
             if record.get("is_active").is_null() {
                 record.set("is_active", Value::Bool(true));
@@ -110,4 +95,31 @@ impl Service {
         tx.commit().await?;
         Ok(Created::New(body))
     }
+}
+
+/// The system fields of a record about to be inserted (id, timestamps, version 1, live),
+/// its owner (the creator unless given, when the policy lets the actor assign it) and its
+/// creator. Shared by single creates and batch creates (imports).
+pub(crate) fn stamp_new(
+    ctx: &Ctx,
+    entity: &keel_domain::EntityDef,
+    record: &mut keel_domain::Record,
+    id: Uuid,
+    now: time::OffsetDateTime,
+) -> Result<(), keel_domain::FieldErrors> {
+    record.set("id", Value::Uuid(id));
+    record.set("created_at", Value::Timestamp(now));
+    record.set("updated_at", Value::Timestamp(now));
+    record.set("version", Value::Int(1));
+    record.set("deleted_at", Value::Null);
+    if entity.owned {
+        match record.owner_id() {
+            Some(owner) => policy::can_assign_owner(&ctx.actor, entity, owner)?,
+            None => record.set("owner_id", Value::Uuid(ctx.actor.user_id)),
+        }
+    }
+    if entity.field("created_by").is_some() {
+        record.set("created_by", Value::Uuid(ctx.actor.user_id));
+    }
+    Ok(())
 }
