@@ -171,3 +171,14 @@ export async function api(path, { method = 'GET', body, as = 'admin', headers } 
   const c = await client(as);
   return c.request(path, { method, body, headers });
 }
+
+/** Minor units as the app shows US dollars in the en-US locale: 5000000 → "$50,000". */
+export function usd(minor) {
+  const whole = minor % 100 === 0;
+  return new Intl.NumberFormat('en-US', {
+    style: 'currency',
+    currency: 'USD',
+    minimumFractionDigits: whole ? 0 : 2,
+    maximumFractionDigits: whole ? 0 : 2,
+  }).format(minor / 100);
+}

@@ -3,19 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DESKTOP, api, newPage, problems, screenshot, signIn } from '../lib.mjs';
+import { DESKTOP, api, newPage, problems, screenshot, signIn, usd } from '../lib.mjs';
 
 const today = new Date().toISOString().slice(0, 10); // the browser runs in UTC (lib.mjs)
 
-function usd(minor) {
-  const whole = minor % 100 === 0;
-  return new Intl.NumberFormat('en-US', {
-    style: 'currency',
-    currency: 'USD',
-    minimumFractionDigits: whole ? 0 : 2,
-    maximumFractionDigits: whole ? 0 : 2,
-  }).format(minor / 100);
-}
 
 for (const who of ['admin', 'rep']) {
   test(`dashboard figures equal the API's aggregates (${who})`, async () => {

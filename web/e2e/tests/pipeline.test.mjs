@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { SEED, api, newPage, problems, screenshot, signIn } from '../lib.mjs';
+import { SEED, api, newPage, problems, screenshot, signIn, usd } from '../lib.mjs';
 
 const tag = randomUUID().slice(0, 8);
 const card = (page, stage, id) => page.locator(`[data-stage="${stage}"] [data-deal-id="${id}"]`);
@@ -125,12 +125,3 @@ test('column counts and totals are the server aggregates, filters included', asy
   await page.context().close();
 });
 
-function usd(minor) {
-  const whole = minor % 100 === 0;
-  return new Intl.NumberFormat('en-US', {
-    style: 'currency',
-    currency: 'USD',
-    minimumFractionDigits: whole ? 0 : 2,
-    maximumFractionDigits: whole ? 0 : 2,
-  }).format(minor / 100);
-}

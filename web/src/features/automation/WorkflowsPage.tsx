@@ -1,11 +1,11 @@
 import * as Tabs from '@radix-ui/react-tabs';
 import { useState } from 'react';
 import { Link } from 'react-router';
-import { useUsers } from '../../api/records';
 import { errorMessage } from '../../api/client';
 import { useToast } from '../../components/toast';
 import { EmptyState, ErrorState, PageHeader, Skeleton } from '../../components/ui';
 import { formatDateTime, formatRelative } from '../../lib/format';
+import { UserSelect } from '../records/ReferenceInput';
 import { describeTrigger, useJobs, useTemplates, useWorkflowCommands, useWorkflows } from './api';
 
 /** Workflows, the built-in templates, and jobs that gave up (dead letters). */
@@ -102,7 +102,6 @@ function TemplateList() {
   const templates = useTemplates();
   const { install } = useWorkflowCommands();
   const toast = useToast();
-  const users = useUsers().data ?? [];
   const [owner, setOwner] = useState('');
   if (templates.isError) return <ErrorState error={templates.error} retry={() => templates.refetch()} />;
   if (templates.isPending) return <Skeleton lines={4} />;
@@ -120,16 +119,7 @@ function TemplateList() {
             {needsOwner && (
               <label className="small">
                 Default owner{' '}
-                <select value={owner} onChange={(e) => setOwner(e.target.value)}>
-                  <option value="">Choose…</option>
-                  {users
-                    .filter((u) => u.is_active)
-                    .map((u) => (
-                      <option key={u.id} value={u.id}>
-                        {u.name}
-                      </option>
-                    ))}
-                </select>
+                <UserSelect value={owner || null} onChange={(id) => setOwner(id ?? '')} placeholder="Choose…" />
               </label>
             )}
           </div>

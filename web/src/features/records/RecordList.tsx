@@ -3,8 +3,9 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { ApiError, errorMessage, withQuery } from '../../api/client';
-import { useBulk, useList, useUsers } from '../../api/records';
+import { useBulk, useList } from '../../api/records';
 import { useEntity } from '../../api/schema';
+import { UserSelect } from './ReferenceInput';
 import type { CrmRecord } from '../../api/types';
 import { Confirm, Modal } from '../../components/Modal';
 import { useToast } from '../../components/toast';
@@ -242,7 +243,6 @@ export function RecordList({
 
 function BulkBar({ entity, ids, label, onDone }: { entity: string; ids: string[]; label: string; onDone: () => void }) {
   const bulk = useBulk(entity);
-  const users = useUsers().data ?? [];
   const toast = useToast();
   const [confirm, setConfirm] = useState<'delete' | 'cascade' | null>(null);
   const [ownerOpen, setOwnerOpen] = useState(false);
@@ -296,16 +296,7 @@ function BulkBar({ entity, ids, label, onDone }: { entity: string; ids: string[]
       <Modal open={ownerOpen} onOpenChange={setOwnerOpen} title={`Change owner of ${ids.length} ${label}`}>
         <label className="field">
           <span>New owner</span>
-          <select value={owner} onChange={(e) => setOwner(e.target.value)}>
-            <option value="">Choose…</option>
-            {users
-              .filter((u) => u.is_active)
-              .map((u) => (
-                <option key={u.id} value={u.id}>
-                  {u.name}
-                </option>
-              ))}
-          </select>
+          <UserSelect value={owner || null} onChange={(id) => setOwner(id ?? '')} placeholder="Choose…" />
         </label>
         <div className="form-actions">
           <button className="btn" onClick={() => setOwnerOpen(false)}>

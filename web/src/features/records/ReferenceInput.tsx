@@ -39,11 +39,24 @@ export function ReferenceInput(props: Props) {
   return <SearchPicker {...props} />;
 }
 
-function UserSelect({ id, value, onChange, invalid }: Props) {
+/** Active users to choose from (and the current one, even if deactivated since). */
+export function UserSelect({
+  id,
+  value,
+  onChange,
+  invalid,
+  placeholder = '—',
+}: {
+  id?: string;
+  value: string | null;
+  onChange: (id: string | null) => void;
+  invalid?: boolean;
+  placeholder?: string;
+}) {
   const users = useUsers().data ?? [];
   return (
     <select id={id} aria-invalid={invalid} value={value ?? ''} onChange={(e) => onChange(e.target.value || null)}>
-      <option value="">—</option>
+      <option value="">{placeholder}</option>
       {users
         .filter((u) => u.is_active || u.id === value)
         .map((u) => (
