@@ -14,7 +14,7 @@ COMPANIES="${COMPANIES:-1000}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 DB="sqlite://$WORK/bench.db"
-KEEL=target/release/keel
+KEEL="${CARGO_TARGET_DIR:-target}/release/keel"
 
 cargo build --release -p keel >&2
 

@@ -40,7 +40,7 @@ if [ -z "${KEEL_BENCH_NO_BUILD:-}" ]; then
   bash scripts/build-web.sh >/dev/null
   cargo build --release -p keel -q
 fi
-keel=target/release/keel
+keel="${CARGO_TARGET_DIR:-target}/release/keel"
 if [ web/dist/index.html -nt "$keel" ]; then
   echo "warning: web/dist is newer than $keel, which may embed an older web app" >&2
 fi

@@ -27,7 +27,7 @@ case "$backend" in
 esac
 
 cargo build --release -p keel -q
-keel=target/release/keel
+keel="${CARGO_TARGET_DIR:-target}/release/keel"
 if [ -z "${KEEL_BENCH_REUSE:-}" ]; then
   echo "== seeding $backend: $companies companies, $contacts contacts, $deals deals, $activities activities"
   start=$(date +%s.%N)
