@@ -76,7 +76,10 @@ fn caught(ctx: &rquickjs::Ctx<'_>) -> String {
 fn failure(message: String, stopped: bool, timeout: Duration, memory_mb: u64) -> ActionError {
     if stopped {
         ActionError::Permanent(format!("the script ran longer than {} ms and was stopped", timeout.as_millis()))
-    } else if message.contains("out of memory") {
+    } else if message.contains("out of memory") || message == "null" {
+        // QuickJS throws `null` when it runs out of memory again while raising its
+        // out-of-memory error (`JS_ThrowOutOfMemory`), and the prelude's `.catch` turns
+        // that into "null": a script that throws `null` itself reads as out of memory too.
         ActionError::Permanent(format!("the script used more than {memory_mb} MB of memory and was stopped"))
     } else {
         ActionError::Permanent(format!("the script failed: {message}"))
