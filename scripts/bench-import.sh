@@ -6,6 +6,8 @@
 #
 #   scripts/bench-import.sh            # 1,000,000 rows
 #   ROWS=100000 scripts/bench-import.sh
+#   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/keel_bench ROWS=100000 scripts/bench-import.sh
+#                                      # PostgreSQL: an empty database of yours (dropped and made anew)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +15,13 @@ ROWS="${ROWS:-1000000}"
 COMPANIES="${COMPANIES:-1000}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
-DB="sqlite://$WORK/bench.db"
+DB="${BENCH_DATABASE_URL:-sqlite://$WORK/bench.db}"
+if [[ "$DB" == postgres* ]]; then
+  # A fresh database each run: drop and create it through the server's `postgres` database.
+  name="${DB##*/}"
+  admin="${DB%/*}/postgres"
+  psql "$admin" -qc "DROP DATABASE IF EXISTS \"$name\"" -c "CREATE DATABASE \"$name\"" >/dev/null
+fi
 KEEL="${CARGO_TARGET_DIR:-target}/release/keel"
 
 cargo build --release -p keel >&2
@@ -45,4 +53,8 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 grep -E "Maximum resident set size|Elapsed \(wall clock\)" "$WORK/time.txt"
 python3 -c "import sys; s=float(sys.argv[2])-float(sys.argv[1]); print(f'{int(sys.argv[3])} rows in {s:.1f} s: {int(sys.argv[3])/s:,.0f} rows/s (dry run + import)')" "$start" "$end" "$ROWS"
-ls -l "$WORK/bench.db" | awk '{printf "database: %.0f MiB\n", $5/1048576}'
+if [[ "$DB" == sqlite* ]]; then
+  ls -l "$WORK/bench.db" | awk '{printf "database: %.0f MiB\n", $5/1048576}'
+else
+  psql "$DB" -Atc "SELECT 'database: ' || pg_database_size(current_database()) / 1048576 || ' MiB'"
+fi

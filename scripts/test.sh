@@ -16,6 +16,17 @@ if ! python3 -c "import aiosmtpd" 2>/dev/null; then
   fi
 fi
 
+# The MCP tests drive `keel mcp` and `/mcp` with a real MCP client: the official Python
+# SDK (used only by tests; pinned to the version they were written against).
+MCP_SDK_VERSION=2.3.0
+if ! python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('mcp') != '$MCP_SDK_VERSION')" 2>/dev/null; then
+  python3 -m pip install --quiet "mcp==$MCP_SDK_VERSION" || true
+  if ! python3 -c "import mcp.client.streamable_http" 2>/dev/null; then
+    echo "the MCP SDK (the MCP tests' client) could not be installed: python3 -m pip install mcp==$MCP_SDK_VERSION" >&2
+    if [ "${CI:-}" = "true" ]; then exit 1; fi
+  fi
+fi
+
 # First: cargo embeds web/dist into the binary, so the tests below run the real web app.
 echo "== web"
 bash scripts/build-web.sh

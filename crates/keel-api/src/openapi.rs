@@ -18,6 +18,8 @@ use serde_json::{Map, Value, json};
 
 mod assistant;
 mod imports;
+mod merges;
+mod webhooks;
 
 const API: &str = "/api/v1";
 const JSON: &str = "application/json";
@@ -56,6 +58,8 @@ const FIELD_TYPES: &[FieldType] = &[
     FieldType::Date,
     FieldType::Timestamp,
     FieldType::Reference,
+    FieldType::Decimal,
+    FieldType::MultiSelect,
 ];
 
 /// The OpenAPI 3.1.0 document for every entity in `schema` plus the fixed endpoints
@@ -119,11 +123,14 @@ fn tags(schema: &Schema) -> Vec<Value> {
     tags.push(
         json!({ "name": "Roles", "description": "Built-in and custom roles: grants per entity and field rules." }),
     );
+    tags.push(json!({ "name": "Fields", "description": "Custom fields and editable select options (admins)." }));
     tags.push(
         json!({ "name": "Workflows", "description": "Workflow automation, run history and background jobs (admins)." }),
     );
+    tags.push(json!({ "name": "Webhooks", "description": "Outbound webhooks: subscriptions, signed deliveries, the delivery log (admins)." }));
     tags.push(json!({ "name": "Import", "description": "CSV import of companies, contacts and deals: preview, dry run, import, history." }));
     tags.push(json!({ "name": "Assistant", "description": "Questions about the CRM, proposals to confirm, smart data entry, email drafts, meeting summaries." }));
+    tags.push(json!({ "name": "Duplicates", "description": "Duplicate suggestions for contacts and companies, merging them, and undoing a merge." }));
     tags.push(json!({ "name": "Health", "description": "Liveness and readiness probes." }));
     tags
 }
@@ -302,9 +309,12 @@ fn paths(schema: &Schema) -> Map<String, Value> {
     dashboard_paths(&mut paths);
     assistant::paths(&mut paths);
     imports::paths(&mut paths);
+    webhooks::paths(&mut paths);
+    merges::paths(schema, &mut paths);
     auth_paths(schema, &mut paths);
     login_security_paths(&mut paths);
     role_paths(&mut paths);
+    field_paths(&mut paths);
     workflow_paths(&mut paths);
     health_paths(&mut paths);
     paths
@@ -390,6 +400,137 @@ fn workflow_schemas(out: &mut Map<String, Value>) {
                 "error": { "type": ["string", "null"] }, "duration_ms": { "type": "integer" } } } },
         }
     }));
+}
+
+/// Custom fields and select options (docs/API.md "Custom fields"): admins only, audited.
+fn field_paths(paths: &mut Map<String, Value>) {
+    let entity = param(
+        "entity",
+        "path",
+        true,
+        json!({ "type": "string", "enum": keel_domain::schema::custom::ENTITIES }),
+        "The entity whose fields these are.",
+    );
+    let name = param("name", "path", true, json!({ "type": "string" }), "The field's name (`cf_…`).");
+    let option = json!({ "type": "object", "required": ["value"], "properties": {
+        "value": { "type": "string" }, "label": { "type": "string" },
+        "probability": { "type": "integer", "minimum": 0, "maximum": 100, "description": "Deal stages only." },
+        "closed": { "type": "string", "enum": ["won", "lost"], "description": "Deal stages only." },
+        "color": { "type": "string" }, "retired": { "type": "boolean" } } });
+    let types = [
+        "text",
+        "long_text",
+        "number",
+        "currency",
+        "percent",
+        "date",
+        "datetime",
+        "boolean",
+        "select",
+        "multi_select",
+        "email",
+        "phone",
+        "url",
+        "rating",
+        "reference",
+    ];
+    let field = json!({ "type": "object", "required": ["name", "label", "type"], "properties": {
+        "name": { "type": "string", "description": "`cf_` + a-z, 0-9, _ (the prefix is added when missing); also the column." },
+        "label": { "type": "string", "maxLength": 100 },
+        "type": { "type": "string", "enum": types },
+        "help": { "type": "string", "maxLength": 500 },
+        "required": { "type": "boolean" },
+        "default": { "description": "A value of the field's type, filled in on create." },
+        "unique": { "type": "boolean", "description": "Text, email, phone, URL: unique among live records, ignoring case." },
+        "min": { "type": "integer" }, "max": { "type": "integer" },
+        "max_length": { "type": "integer", "minimum": 1, "maximum": 65536 },
+        "options": { "type": "array", "items": option.clone() },
+        "reference": { "type": "string", "enum": keel_domain::schema::custom::REFERENCE_TARGETS },
+        "read_roles": { "type": "array", "items": { "type": "string" } },
+        "write_roles": { "type": "array", "items": { "type": "string" } },
+        "entity": { "type": "string", "readOnly": true }, "position": { "type": "integer", "readOnly": true },
+        "archived": { "type": "boolean", "readOnly": true }, "version": { "type": "integer", "readOnly": true } } });
+    let page = json!({ "type": "object", "properties": { "data": { "type": "array", "items": field.clone() } } });
+    let forbidden = "Only admins may manage fields.";
+    let list = Operation::new("listFields", "Fields", "An entity's custom fields")
+        .describe("Every custom field of the entity, archived ones too, in order.")
+        .param(entity.clone())
+        .reply("200", "The fields.", Some(page.clone()))
+        .problem("403", forbidden)
+        .build();
+    let create = Operation::new("createField", "Fields", "Add a custom field")
+        .describe("Adds the field to the schema and a column `cf_…` (indexed when sortable; a unique index when unique) to the table.")
+        .param(entity.clone())
+        .body(field.clone())
+        .reply("201", "The field.", Some(field.clone()))
+        .problem("403", forbidden)
+        .problem("422", "The definition is not valid (each error names the key and the rule), or the name is taken.")
+        .build();
+    let get = Operation::new("getField", "Fields", "One custom field")
+        .param(entity.clone())
+        .param(name.clone())
+        .reply("200", "The field.", Some(field.clone()))
+        .problem("403", forbidden)
+        .problem("404", "No such field.")
+        .build();
+    let update = Operation::new("updateField", "Fields", "Change a custom field")
+        .describe("Replaces the given keys (not the name). A new `type` converts every stored value, or changes nothing and answers 409 `type_change_refused` with `failed_count` and up to 20 `failures` (record id, value, reason).")
+        .param(entity.clone())
+        .param(name.clone())
+        .body(field.clone())
+        .reply("200", "The field.", Some(field.clone()))
+        .problem("403", forbidden)
+        .problem("404", "No such field.")
+        .problem("409", "Values cannot be converted (`type_change_refused`), or removed options are in use (`option_in_use`).")
+        .problem("422", "The definition is not valid.")
+        .build();
+    let archive = |id: &str, summary: &str, what: &str| {
+        Operation::new(id, "Fields", summary)
+            .describe(what)
+            .param(entity.clone())
+            .param(name.clone())
+            .reply("200", "The field.", Some(field.clone()))
+            .problem("403", forbidden)
+            .problem("404", "No such field.")
+            .build()
+    };
+    let reorder = Operation::new("reorderFields", "Fields", "Order an entity's custom fields")
+        .param(entity.clone())
+        .body(json!({ "type": "object", "required": ["order"], "properties": { "order": { "type": "array", "items": { "type": "string" } } } }))
+        .reply("200", "The fields in their new order.", Some(page))
+        .problem("403", forbidden)
+        .problem("422", "order must list each custom field of the entity once.")
+        .build();
+    let options = Operation::new("setFieldOptions", "Fields", "Edit a select field's options")
+        .describe("Built-in selects (industry, size, department, stage, source, priority, activity type) and custom selects. Add, relabel, reorder, retire (`retired: true`: kept on records, not offered). Deal stages carry a probability and need a live won and lost stage. Removing an option records hold needs `replacements: {old: new}`; those records move, each as a logged update.")
+        .param(entity.clone())
+        .param(name.clone())
+        .body(json!({ "type": "object", "required": ["options"], "properties": {
+            "options": { "type": "array", "items": option }, "replacements": { "type": "object", "additionalProperties": { "type": "string" } } } }))
+        .reply("200", "The options.", Some(json!({ "type": "object" })))
+        .problem("403", forbidden)
+        .problem("404", "No such field.")
+        .problem("409", "Removed options are in use and have no replacement (`option_in_use` with counts).")
+        .problem("422", "The options are not valid.")
+        .build();
+    add(paths, &format!("{API}/fields/{{entity}}"), "get", list);
+    add(paths, &format!("{API}/fields/{{entity}}"), "post", create);
+    add(paths, &format!("{API}/fields/{{entity}}/order"), "put", reorder);
+    add(paths, &format!("{API}/fields/{{entity}}/{{name}}"), "get", get);
+    add(paths, &format!("{API}/fields/{{entity}}/{{name}}"), "patch", update);
+    add(
+        paths,
+        &format!("{API}/fields/{{entity}}/{{name}}/archive"),
+        "post",
+        archive("archiveField", "Archive a custom field", "Hides the field everywhere; its data stays."),
+    );
+    add(
+        paths,
+        &format!("{API}/fields/{{entity}}/{{name}}/unarchive"),
+        "post",
+        archive("unarchiveField", "Unarchive a custom field", "Shows the field again, with its data."),
+    );
+    add(paths, &format!("{API}/fields/{{entity}}/{{name}}/options"), "put", options);
 }
 
 /// Roles as data (docs/SECURITY.md): everyone reads them, admins define custom ones.
@@ -1347,6 +1488,8 @@ fn schemas(schema: &Schema) -> Map<String, Value> {
     dashboard_schemas(schema, &mut out);
     assistant::schemas(&mut out);
     imports::schemas(&mut out);
+    webhooks::schemas(&mut out);
+    merges::schemas(&mut out);
     out
 }
 
@@ -1354,6 +1497,13 @@ fn schemas(schema: &Schema) -> Map<String, Value> {
 /// to both the type and the options, since an enum without it would refuse `null`.
 fn value_schema(f: &FieldDef, nullable: bool) -> Map<String, Value> {
     let mut s = Map::new();
+    if f.ty == FieldType::MultiSelect {
+        let values: Vec<Value> = f.options.iter().map(|o| json!(o.value)).collect();
+        s.insert("type".into(), if nullable { json!(["array", "null"]) } else { json!("array") });
+        s.insert("items".into(), json!({ "type": "string", "enum": values }));
+        s.insert("uniqueItems".into(), json!(true));
+        return s;
+    }
     let ty = f.ty.json_type();
     s.insert("type".into(), if nullable { json!([ty, "null"]) } else { json!(ty) });
     if let Some(format) = f.ty.json_format() {

@@ -7,6 +7,7 @@
 //!   deterministic parser that needs no model; `ModelEngine` is an OpenAI-compatible
 //!   provider driving the same tools (falling back to the built-in engine).
 //! - `proposals`: stored writes that run when the same user confirms them.
+//! - `mcp`: the Model Context Protocol server (stdio and streamable HTTP) over the same tools.
 //! - `entry` (smart data entry), `email` (drafts), `meeting` (summaries): without a model.
 
 pub mod citation;
@@ -14,9 +15,11 @@ pub mod email;
 pub mod engine;
 pub mod entry;
 pub mod error;
+pub mod mcp;
 pub mod meeting;
 pub mod parse;
 pub mod proposals;
+pub mod retrieval;
 pub mod tools;
 
 use std::sync::Arc;
@@ -31,6 +34,7 @@ pub use citation::Citation;
 pub use engine::{BuiltinEngine, ChatEngine, DeltaSink, ModelConfig, ModelEngine, ModelError, Reply};
 pub use error::AssistantError;
 pub use proposals::ProposalView;
+pub use retrieval::{Embedder, EmbeddingsConfig};
 pub use tools::{ToolCall, Tools};
 
 #[derive(Debug, Clone)]
@@ -72,21 +76,29 @@ pub struct Assistant {
     service: Service,
     config: AssistantConfig,
     engine: Arc<dyn ChatEngine>,
+    embedder: Option<Arc<Embedder>>,
 }
 
 impl Assistant {
     /// The assistant with the built-in engine (no model, no API key).
     pub fn builtin(service: Service) -> Self {
-        Self { service, config: AssistantConfig::default(), engine: Arc::new(BuiltinEngine) }
+        Self { service, config: AssistantConfig::default(), engine: Arc::new(BuiltinEngine), embedder: None }
     }
 
     /// The assistant answering with `engine` (shared: built once, e.g. at start-up).
     pub fn with_engine(service: Service, config: AssistantConfig, engine: Arc<dyn ChatEngine>) -> Self {
-        Self { service, config, engine }
+        Self { service, config, engine, embedder: None }
+    }
+
+    /// Retrieval also finds records by meaning through this embeddings endpoint.
+    pub fn with_embedder(mut self, embedder: Option<Arc<Embedder>>) -> Self {
+        self.embedder = embedder;
+        self
     }
 
     pub fn tools(&self, ctx: &Ctx, conversation_id: Option<Uuid>) -> Tools {
         Tools::new(self.service.clone(), ctx.clone(), self.config.clone(), conversation_id)
+            .with_embedder(self.embedder.clone())
     }
 
     /// Answer `message` in the user's conversation (a new one when `conversation_id` is
@@ -135,6 +147,7 @@ impl Assistant {
         let (_, history) =
             self.service.assistant_conversation(ctx, conversation.id, self.config.history_messages).await?;
         let mut tools = self.tools(ctx, Some(conversation.id));
+        tools.load_time_zone().await?;
         let streamed = std::sync::atomic::AtomicBool::new(false);
         let relay = |piece: &str| {
             if let Some(sink) = on_delta {
@@ -204,7 +217,9 @@ impl Assistant {
     }
 
     pub async fn email_draft(&self, ctx: &Ctx, request: &email::DraftRequest) -> Result<email::Draft, AssistantError> {
-        email::draft(&self.tools(ctx, None), request).await
+        let mut tools = self.tools(ctx, None);
+        tools.load_time_zone().await?;
+        email::draft(&tools, request, self.engine.model()).await
     }
 
     pub async fn meeting_summary(
@@ -212,7 +227,9 @@ impl Assistant {
         ctx: &Ctx,
         request: &meeting::SummaryRequest,
     ) -> Result<meeting::SummaryAnswer, AssistantError> {
-        meeting::summarise(&self.tools(ctx, None), request).await
+        let mut tools = self.tools(ctx, None);
+        tools.load_time_zone().await?;
+        meeting::summarise(&tools, request, self.engine.model()).await
     }
 
     /// The user's conversations, most recent first.

@@ -61,6 +61,9 @@ pub struct AutomationConfig {
     pub http_timeout: Duration,
     /// Names this process in job leases.
     pub worker_id: String,
+    /// A webhook whose deliveries fail this many times in a row (each after all its
+    /// retries) is disabled and its owner emailed.
+    pub webhook_disable_after: i64,
 }
 
 impl Default for AutomationConfig {
@@ -77,6 +80,7 @@ impl Default for AutomationConfig {
             max_depth: 3,
             http_timeout: Duration::from_secs(10),
             worker_id: format!("keel-{}", uuid::Uuid::now_v7().simple()),
+            webhook_disable_after: 5,
         }
     }
 }

@@ -123,7 +123,7 @@ pub struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn schema(&self) -> &Schema {
+    fn schema(&self) -> std::sync::Arc<Schema> {
         self.service.schema()
     }
 
@@ -153,8 +153,9 @@ impl Builder<'_> {
         if depth == 0 {
             return Ok(obj);
         }
+        let schema = self.schema();
         for f in entity.visible_fields().filter(|f| f.ty == FieldType::Reference) {
-            let Some(target) = f.reference.as_deref().and_then(|t| self.schema().entity(t)) else { continue };
+            let Some(target) = f.reference.as_deref().and_then(|t| schema.entity(t)) else { continue };
             let id = obj.get(&f.name).and_then(Json::as_str).and_then(|s| Uuid::parse_str(s).ok());
             let loaded = match id {
                 Some(id) => match self.service.get(self.ctx, &target.name, id).await {
@@ -166,7 +167,7 @@ impl Builder<'_> {
             };
             let rel = match loaded {
                 Some(found) => Box::pin(self.record(target, found, depth - 1)).await?,
-                None => shape_record(self.schema(), target, depth - 1, false),
+                None => shape_record(&schema, target, depth - 1, false),
             };
             obj.insert(relation_name(&f.name, &target.name), Json::Object(rel));
         }
@@ -211,8 +212,8 @@ impl Builder<'_> {
         }
         let user = match event.actor_id {
             Some(id) => match self.service.get(self.ctx, "users", id).await {
-                Ok(u) => match self.schema().entity("users") {
-                    Some(users) => Json::Object(self.record(users, u, 0).await?),
+                Ok(u) => match self.schema().entity("users").cloned() {
+                    Some(users) => Json::Object(self.record(&users, u, 0).await?),
                     None => Json::Object(u),
                 },
                 Err(ServiceError::NotFound) => system_user(),

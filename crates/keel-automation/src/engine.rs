@@ -85,9 +85,16 @@ async fn round(rt: &Runtime) -> Result<bool, ServiceError> {
             dispatch::plan(entry, workflows, &config, now)
         })
         .await?;
+    let schema = rt.service.schema();
+    let delivered = rt
+        .service
+        .dispatch_webhooks(crate::webhooks::CURSOR, DISPATCH_BATCH, |event, subscriptions| {
+            crate::webhooks::plan(std::ops::Deref::deref(&schema), event, subscriptions, &config, now)
+        })
+        .await?;
     let ticked = crate::scheduled::tick(rt).await?;
     let jobs = rt.service.claim_jobs(&config.worker_id, CLAIM_BATCH, config.lease).await?;
-    let busy = read > 0 || ticked || !jobs.is_empty();
+    let busy = read > 0 || delivered > 0 || ticked || !jobs.is_empty();
     for job in jobs {
         let outcome = run_job(rt, &job).await;
         match rt.service.settle_job(job.id, &config.worker_id, &outcome).await {
@@ -100,6 +107,24 @@ async fn round(rt: &Runtime) -> Result<bool, ServiceError> {
 }
 
 async fn run_job(rt: &Runtime, job: &Job) -> JobOutcome {
+    // Webhook jobs keep their own log (deliveries and tries), not a workflow run.
+    match job.kind.as_str() {
+        crate::webhooks::DELIVER_KIND => {
+            return match crate::webhooks::deliver(rt, job).await {
+                Ok(outcome) => outcome,
+                Err(e @ (ServiceError::Busy | ServiceError::Internal(_))) => retry_or_die(rt, job, e.to_string()).1,
+                Err(e) => JobOutcome::Dead { error: e.to_string() },
+            };
+        }
+        crate::webhooks::NOTICE_KIND => {
+            return match crate::webhooks::send_notice(rt, job).await {
+                Ok(()) => JobOutcome::Done,
+                Err(ActionError::Transient(e)) => retry_or_die(rt, job, e).1,
+                Err(ActionError::Permanent(e)) => JobOutcome::Dead { error: e },
+            };
+        }
+        _ => {}
+    }
     let result = match job.kind.as_str() {
         JOB_KIND => run_workflow(rt, job).await,
         crate::scheduled::JOB_KIND => crate::scheduled::run(rt, job).await,

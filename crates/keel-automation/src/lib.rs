@@ -16,6 +16,7 @@ pub mod schedule;
 mod scheduled;
 pub mod template;
 pub mod validate;
+pub mod webhooks;
 mod workflows;
 
 pub use config::{AutomationConfig, SmtpConfig, SmtpTls};

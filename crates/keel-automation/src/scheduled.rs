@@ -162,8 +162,7 @@ async fn group_record(
         .field(field)
         .filter(|f| f.ty == FieldType::Reference)
         .and_then(|f| f.reference.as_deref())
-        .and_then(|t| rt.service.schema().entity(t))
-        .cloned()
+        .and_then(|t| rt.service.schema().entity(t).cloned())
         .ok_or_else(|| permanent(format!("`{field}` is not a reference field")))?;
     let id = Uuid::parse_str(value).map_err(|_| permanent(format!("`{value}` is not an id")))?;
     let builder = Builder { service: &rt.service, ctx, public_url: &rt.config.public_url };

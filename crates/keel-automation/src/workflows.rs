@@ -20,7 +20,7 @@ use crate::validate::validate;
 /// The automation surface: cheap to clone, shared by the API's handlers.
 #[derive(Clone)]
 pub struct Automation {
-    runtime: Arc<Runtime>,
+    pub(crate) runtime: Arc<Runtime>,
 }
 
 fn invalid(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> ServiceError {
@@ -145,7 +145,7 @@ impl Automation {
             }
         };
         let definition = match parse_definition(body) {
-            Ok(d) => match validate(self.service().schema(), &d) {
+            Ok(d) => match validate(&self.service().schema(), &d) {
                 Ok(entity) => Some((d, entity)),
                 Err(e) => {
                     errors.0.extend(e.0);

@@ -3,6 +3,7 @@
 //! service crates build on this, and every rule lives here exactly once.
 
 pub mod clock;
+pub mod duplicates;
 pub mod error;
 pub mod import;
 pub mod policy;

@@ -433,9 +433,47 @@ pub fn can_assign_owner(actor: &Actor, entity: &EntityDef, owner: Uuid) -> Resul
     }
 }
 
+/// The name of the actor's role, as field definitions list roles.
+pub fn role_name(actor: &Actor) -> &str {
+    match (&actor.custom, actor.role) {
+        (Some(def), Role::Custom) => &def.name,
+        (_, role) => role.as_str(),
+    }
+}
+
+/// Rules a custom field's definition sets (`read_roles`, `write_roles`): a role not listed
+/// reads it as redacted everywhere or may not write it. Admins are never restricted.
+fn definition_rules(actor: &Actor, entity: &EntityDef) -> Vec<FieldRule> {
+    if actor.role == Role::Admin {
+        return Vec::new();
+    }
+    let role = role_name(actor);
+    let listed = |roles: &Option<Vec<String>>| roles.as_ref().is_none_or(|r| r.iter().any(|n| n == role));
+    entity
+        .fields
+        .iter()
+        .filter_map(|f| {
+            let read = listed(&f.read_roles);
+            let write = read && listed(&f.write_roles);
+            if read && write {
+                return None;
+            }
+            let scope = |ok: bool| if ok { Scope::All } else { Scope::None };
+            Some(rule(&entity.name, &f.name, scope(read), scope(write)))
+        })
+        .collect()
+}
+
+/// Every field rule binding the actor on this entity: the role's and the fields' own.
+pub fn entity_field_rules(actor: &Actor, entity: &EntityDef) -> Vec<FieldRule> {
+    let mut rules: Vec<FieldRule> = field_rules(actor).into_iter().filter(|r| r.entity == entity.name).collect();
+    rules.extend(definition_rules(actor, entity));
+    rules
+}
+
 /// Fields of a record this actor must not read, given whether they own it.
 pub fn redacted_fields(actor: &Actor, entity: &EntityDef, owned: bool) -> Vec<String> {
-    field_rules(actor)
+    entity_field_rules(actor, entity)
         .into_iter()
         .filter(|r| r.entity == entity.name && !Access { owned, ..Access::default() }.within(r.read))
         .map(|r| r.field)
@@ -445,11 +483,17 @@ pub fn redacted_fields(actor: &Actor, entity: &EntityDef, owned: bool) -> Vec<St
 /// Fields readable only on some rows: filtering on them must be limited to those rows,
 /// and sorting by them would leak the hidden values' order.
 pub fn partially_readable(actor: &Actor, entity: &EntityDef) -> Vec<String> {
-    field_rules(actor)
+    entity_field_rules(actor, entity)
         .into_iter()
         .filter(|r| r.entity == entity.name && r.read != Scope::All)
         .map(|r| r.field)
         .collect()
+}
+
+/// Fields the actor may read on no record at all: filtering by them would reveal the
+/// hidden values even on the actor's own records, so it is refused like sorting.
+pub fn unreadable(actor: &Actor, entity: &EntityDef) -> Vec<String> {
+    entity_field_rules(actor, entity).into_iter().filter(|r| r.read == Scope::None).map(|r| r.field).collect()
 }
 
 /// Check a write's changed fields against the field rules.
@@ -460,11 +504,9 @@ pub fn check_field_writes<'a>(
     changed: impl IntoIterator<Item = &'a str>,
 ) -> Result<(), FieldErrors> {
     let mut errors = FieldErrors::new();
-    let rules = field_rules(actor);
+    let rules = entity_field_rules(actor, entity);
     for field in changed {
-        if let Some(rule) = rules.iter().find(|r| r.entity == entity.name && r.field == field)
-            && !access.within(rule.write)
-        {
+        if rules.iter().filter(|r| r.field == field).any(|rule| !access.within(rule.write)) {
             errors.push(field, "forbidden", format!("Your role may not change `{field}` on this {}", entity.singular));
         }
     }
@@ -525,6 +567,11 @@ pub enum AdminPower {
     /// Define, change, run and inspect workflows, and retry their dead jobs. Workflows act
     /// on any record as the admin who saved them, so this stays with admins.
     ManageWorkflows,
+    /// Define, change and inspect outbound webhooks. A subscription receives every
+    /// record of the events it names, whoever may read them, so this stays with admins.
+    ManageWebhooks,
+    /// Add, change, reorder and archive custom fields; edit select options.
+    ManageFields,
 }
 
 pub fn can_administer(actor: &Actor, power: AdminPower) -> Result<(), Denied> {
@@ -538,6 +585,8 @@ pub fn can_administer(actor: &Actor, power: AdminPower) -> Result<(), Denied> {
             AdminPower::InviteUsers => "only admins may invite users",
             AdminPower::RevokeSessions => "only admins may end other users' sessions",
             AdminPower::ManageWorkflows => "only admins may manage workflows",
+            AdminPower::ManageWebhooks => "only admins may manage webhooks",
+            AdminPower::ManageFields => "only admins may manage fields and their options",
         }
         .into(),
     ))
@@ -619,6 +668,7 @@ mod tests {
             AdminPower::InviteUsers,
             AdminPower::RevokeSessions,
             AdminPower::ManageWorkflows,
+            AdminPower::ManageWebhooks,
         ] {
             assert!(can_administer(&actor(Role::Admin), power).is_ok());
             assert!(can_administer(&actor(Role::Manager), power).is_err());

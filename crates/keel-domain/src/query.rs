@@ -217,6 +217,26 @@ fn parse_filter(entity: &EntityDef, key: &str, raw: &str) -> Result<Filter, Filt
     let field = entity.field(name).filter(|f| !f.hidden).ok_or_else(|| {
         (key.to_string(), "unknown_field", format!("cannot filter: {} has no field `{name}`", entity.label))
     })?;
+    if field.ty == FieldType::MultiSelect && op != Op::IsNull {
+        // "Has this option": the stored JSON array contains the quoted value.
+        if !matches!(op, Op::Eq | Op::Contains) {
+            return Err((
+                key.to_string(),
+                "invalid_filter",
+                format!("`{name}` takes eq or contains (has the option) and is_null"),
+            ));
+        }
+        let Some(o) = field.options.iter().find(|o| o.value.eq_ignore_ascii_case(raw.trim())) else {
+            let allowed: Vec<&str> = field.options.iter().map(|o| o.value.as_str()).collect();
+            return Err((
+                key.to_string(),
+                "invalid_option",
+                format!("{} must be one of: {}", field.label, allowed.join(", ")),
+            ));
+        };
+        let needle = serde_json::to_string(&o.value).unwrap_or_default();
+        return Ok(Filter { field: field.name.clone(), op: Op::Contains, operand: Operand::One(Value::Text(needle)) });
+    }
     let operand = match op {
         Op::IsNull => Operand::Flag(
             parse_bool(raw)
@@ -266,6 +286,7 @@ fn filter_value(field: &FieldDef, raw: &str) -> Result<Value, (&'static str, Str
         return Err(("invalid_filter", "filter values must not contain NUL characters".into()));
     }
     let json = match field.ty {
+        FieldType::Decimal => Json::String(raw.trim().to_string()),
         FieldType::Integer | FieldType::Money | FieldType::Percent => match raw.trim().parse::<i64>() {
             Ok(i) => Json::from(i),
             Err(_) => {
@@ -296,7 +317,13 @@ fn filter_value(field: &FieldDef, raw: &str) -> Result<Value, (&'static str, Str
 }
 
 pub fn encode_cursor(value: &Value, id: Uuid) -> String {
-    let payload = Json::Array(vec![value.to_json(), Json::String(id.to_string())]);
+    encode_cursor_json(&value.to_json(), id)
+}
+
+/// The cursor after a record the API has already rendered: `value` is its sort field as
+/// JSON (what `Value::to_json` made of it). GraphQL gives every edge a cursor this way.
+pub fn encode_cursor_json(value: &Json, id: Uuid) -> String {
+    let payload = Json::Array(vec![value.clone(), Json::String(id.to_string())]);
     URL_SAFE_NO_PAD.encode(payload.to_string())
 }
 

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::error::FieldErrors;
 use crate::schema::{EntityDef, FieldDef, FieldType};
-use crate::value::{Record, Value, parse_date, parse_timestamp};
+use crate::value::{Record, Value, parse_date, parse_decimal, parse_timestamp};
 
 /// What the rules need to know about "now".
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +59,17 @@ pub fn prepare_write(
                 explicit.insert(name.clone());
             }
             Err((code, message)) => errors.push(name.clone(), code, message),
+        }
+    }
+
+    // Custom fields' defaults fill in on create when the caller leaves them out.
+    if before.is_none() {
+        for field in entity.fields.iter().filter(|f| f.default.is_some() && !input.contains_key(&f.name)) {
+            let Some(d) = &field.default else { continue };
+            match parse_value(field, d).and_then(|v| normalize_value(field, v, &region)) {
+                Ok(v) => after.set(field.name.clone(), v),
+                Err((code, message)) => errors.push(field.name.clone(), code, message),
+            }
         }
     }
 
@@ -138,6 +149,26 @@ pub fn parse_value(field: &FieldDef, raw: &Json) -> Result<Value, Rejection> {
                 )
             })
         }
+        FieldType::Decimal => {
+            let text = match raw {
+                Json::Number(n) => n.to_string(),
+                Json::String(s) if s.trim().is_empty() => return Ok(Value::Null),
+                Json::String(s) => s.clone(),
+                _ => return Err(wrong_type(field, "a number")),
+            };
+            parse_decimal(&text).map(Value::Decimal).ok_or_else(|| {
+                ("invalid_number", format!("{} must be a number with at most 4 decimal places", field.label))
+            })
+        }
+        FieldType::MultiSelect => {
+            let items = raw.as_array().ok_or_else(|| wrong_type(field, "an array of option values"))?;
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                let s = item.as_str().ok_or_else(|| wrong_type(field, "an array of option values"))?;
+                out.push(s.trim().to_string());
+            }
+            Ok(if out.is_empty() { Value::Null } else { Value::List(out) })
+        }
         FieldType::Id | FieldType::Reference => {
             let s = raw.as_str().ok_or_else(|| wrong_type(field, "a UUID string"))?;
             if s.trim().is_empty() {
@@ -158,6 +189,34 @@ fn storable_year(d: Date) -> bool {
 
 /// The checks and normal forms every field of a type gets, whatever its entity.
 pub fn normalize_value(field: &FieldDef, value: Value, region: &str) -> Result<Value, Rejection> {
+    if let Value::Decimal(units) = value {
+        let scale = 10_i64.pow(crate::value::DECIMAL_SCALE);
+        if let Some(min) = field.min.filter(|m| units < m.saturating_mul(scale)) {
+            return Err(("too_small", format!("{} must be at least {min}", field.label)));
+        }
+        if let Some(max) = field.max.filter(|m| units > m.saturating_mul(scale)) {
+            return Err(("too_large", format!("{} must be at most {max}", field.label)));
+        }
+        return Ok(value);
+    }
+    if let Value::List(items) = value {
+        // Each item must be a live option; the result keeps the options' order, once each.
+        let mut chosen = Vec::new();
+        for item in &items {
+            match field.options.iter().find(|o| o.value.eq_ignore_ascii_case(item) && !o.retired) {
+                Some(o) => chosen.push(o.value.clone()),
+                None => {
+                    return Err((
+                        "invalid_option",
+                        format!("{} must list only: {}", field.label, live_options(field).join(", ")),
+                    ));
+                }
+            }
+        }
+        let ordered: Vec<String> =
+            field.options.iter().filter(|o| chosen.contains(&o.value)).map(|o| o.value.clone()).collect();
+        return Ok(if ordered.is_empty() { Value::Null } else { Value::List(ordered) });
+    }
     let Value::Text(s) = value else {
         if let Value::Int(i) = value {
             if let Some(min) = field.min.filter(|m| i < *m) {
@@ -194,11 +253,13 @@ pub fn normalize_value(field: &FieldDef, value: Value, region: &str) -> Result<V
         FieldType::Url => {
             normalize_url(&s).ok_or_else(|| ("invalid_url", format!("{} must be a valid http(s) URL", field.label)))?
         }
-        FieldType::Select => match field.options.iter().find(|o| o.value.eq_ignore_ascii_case(&s)) {
+        FieldType::Select => match field.options.iter().find(|o| o.value.eq_ignore_ascii_case(&s) && !o.retired) {
             Some(o) => o.value.clone(),
             None => {
-                let allowed: Vec<&str> = field.options.iter().map(|o| o.value.as_str()).collect();
-                return Err(("invalid_option", format!("{} must be one of: {}", field.label, allowed.join(", "))));
+                return Err((
+                    "invalid_option",
+                    format!("{} must be one of: {}", field.label, live_options(field).join(", ")),
+                ));
             }
         },
         FieldType::Currency => {
@@ -214,6 +275,11 @@ pub fn normalize_value(field: &FieldDef, value: Value, region: &str) -> Result<V
         _ => s,
     };
     Ok(Value::Text(s))
+}
+
+/// The options a write may choose (retired ones stay on old records only).
+fn live_options(field: &FieldDef) -> Vec<&str> {
+    field.options.iter().filter(|o| !o.retired).map(|o| o.value.as_str()).collect()
 }
 
 /// Emails are compared and stored lowercased: every mail system treats them that way.

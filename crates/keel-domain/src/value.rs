@@ -18,6 +18,55 @@ pub enum Value {
     Date(Date),
     Timestamp(OffsetDateTime),
     Uuid(Uuid),
+    /// A decimal number in units of 10^-`DECIMAL_SCALE` (exact, sortable as an integer).
+    Decimal(i64),
+    /// The chosen options of a multi-select field, in the options' order.
+    List(Vec<String>),
+}
+
+/// Decimal places a `number` field keeps: values are stored as integers of 1/10 000.
+pub const DECIMAL_SCALE: u32 = 4;
+const DECIMAL_UNIT: i64 = 10_000;
+
+/// Parse `-12.5` / `3` / `0.0001` exactly into units of 10^-4; more places are refused.
+pub fn parse_decimal(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let (whole, frac) = match digits.split_once('.') {
+        Some((w, f)) => (w, f),
+        None => (digits, ""),
+    };
+    if (whole.is_empty() && frac.is_empty())
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > DECIMAL_SCALE as usize
+    {
+        return None;
+    }
+    let w: i64 = if whole.is_empty() { 0 } else { whole.parse().ok()? };
+    let mut f: i64 = if frac.is_empty() { 0 } else { frac.parse().ok()? };
+    for _ in frac.len()..DECIMAL_SCALE as usize {
+        f *= 10;
+    }
+    let units = w.checked_mul(DECIMAL_UNIT)?.checked_add(f)?;
+    Some(if neg { -units } else { units })
+}
+
+/// The shortest exact text of a decimal in units of 10^-4: `12.5`, `3`, `-0.0001`.
+pub fn format_decimal(units: i64) -> String {
+    let sign = if units < 0 { "-" } else { "" };
+    let abs = units.unsigned_abs();
+    let unit = DECIMAL_UNIT as u64;
+    let (whole, frac) = (abs / unit, abs % unit);
+    if frac == 0 {
+        format!("{sign}{whole}")
+    } else {
+        let f = format!("{frac:04}");
+        format!("{sign}{whole}.{}", f.trim_end_matches('0'))
+    }
 }
 
 impl Value {
@@ -64,6 +113,11 @@ impl Value {
             Value::Date(d) => Json::String(format_date(*d)),
             Value::Timestamp(t) => Json::String(format_timestamp(*t)),
             Value::Uuid(u) => Json::String(u.to_string()),
+            // A JSON number; the text form is exact, so clients that parse decimals keep it.
+            Value::Decimal(d) => {
+                serde_json::from_str::<serde_json::Number>(&format_decimal(*d)).map_or(Json::Null, Json::Number)
+            }
+            Value::List(items) => Json::Array(items.iter().cloned().map(Json::String).collect()),
         }
     }
 }
@@ -144,6 +198,19 @@ mod tests {
     fn timestamps_with_offsets_are_stored_in_utc() {
         let t = parse_timestamp("2026-01-02T03:04:05+02:00").expect("valid");
         assert_eq!(format_timestamp(t), "2026-01-02T01:04:05.000000Z");
+    }
+
+    #[test]
+    fn decimals_are_exact_to_four_places() {
+        assert_eq!(parse_decimal("12.5"), Some(125_000));
+        assert_eq!(parse_decimal("-0.0001"), Some(-1));
+        assert_eq!(parse_decimal("3"), Some(30_000));
+        assert_eq!(parse_decimal("1.23456"), None);
+        assert_eq!(parse_decimal("abc"), None);
+        assert_eq!(parse_decimal("."), None);
+        assert_eq!(format_decimal(125_000), "12.5");
+        assert_eq!(format_decimal(-1), "-0.0001");
+        assert_eq!(format_decimal(30_000), "3");
     }
 
     #[test]

@@ -169,7 +169,7 @@ fn one_of(field: &str, values: &[String]) -> Filter {
 fn stages(deals: &EntityDef, closed: Option<&str>) -> Vec<String> {
     deals
         .field("stage")
-        .map(|f| f.options.iter().filter(|o| o.closed == closed).map(|o| o.value.clone()).collect())
+        .map(|f| f.options.iter().filter(|o| o.closed.as_deref() == closed).map(|o| o.value.clone()).collect())
         .unwrap_or_default()
 }
 
@@ -231,8 +231,10 @@ impl Figure<'_> {
 impl Service {
     /// The dashboard's figures for `today` (default: today's UTC date by the service's clock).
     pub async fn dashboard(&self, ctx: &Ctx, today: Option<Date>) -> Result<Dashboard, ServiceError> {
-        let deals = self.entity("deals")?;
-        let companies = self.entity("companies")?;
+        let schema_deals = self.schema();
+        let deals = schema_deals.entity("deals").ok_or(crate::ServiceError::NotFound)?;
+        let schema_companies = self.schema();
+        let companies = schema_companies.entity("companies").ok_or(crate::ServiceError::NotFound)?;
         let today = today.unwrap_or_else(|| self.clock.now().to_offset(time::UtcOffset::UTC).date());
         let w = windows(today).ok_or_else(|| {
             ServiceError::Invalid(FieldErrors::single("today", "out_of_range", "today is too far from the present"))

@@ -63,6 +63,9 @@ impl From<StoreError> for ServiceError {
                 ServiceError::conflict("reference_missing", "a referenced record does not exist")
             }
             StoreError::Busy(_) => ServiceError::Busy,
+            StoreError::LeaseLost => {
+                ServiceError::conflict(crate::imports::LEASE_LOST, "the import is being run by another Keel process")
+            }
             other => ServiceError::Internal(other.to_string()),
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use keel_domain::FieldErrors;
 use keel_domain::policy::{self, AdminPower, Role, RoleDef};
-use keel_store::changes::{self, ChangeOp, NewChange};
+use keel_store::changes::{self, ChangeOp};
 use keel_store::{Tx, roles};
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
@@ -68,7 +68,7 @@ impl Service {
         body.remove("built_in");
         let role: RoleDef = serde_json::from_value(Json::Object(body))
             .map_err(|e| FieldErrors::single("body", "invalid", format!("not a role definition: {e}")))?;
-        role.validate(&self.schema)?;
+        role.validate(&self.schema())?;
         Ok(role)
     }
 
@@ -158,15 +158,7 @@ impl Service {
     ) -> Result<(), ServiceError> {
         let now = self.clock.now();
         let diff = json!({ "definition": { "from": before, "to": after } });
-        let entry = NewChange {
-            at: now,
-            actor_id: Some(ctx.actor.user_id).filter(|id| !id.is_nil()),
-            entity: "roles".into(),
-            record_id: role_record_id(name),
-            op,
-            diff: diff.clone(),
-            request_id: ctx.request_id.clone(),
-        };
+        let entry = ctx.change(now, "roles", role_record_id(name), op, diff.clone());
         changes::append(tx, &entry).await?;
         let event = Event {
             action: AuditAction::PermissionChanged,

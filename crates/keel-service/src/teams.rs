@@ -3,7 +3,7 @@
 
 use keel_domain::FieldErrors;
 use keel_domain::policy::{self, AdminPower};
-use keel_store::changes::{self, ChangeOp, NewChange};
+use keel_store::changes::{self, ChangeOp};
 use keel_store::{records, shares};
 use serde_json::json;
 use uuid::Uuid;
@@ -13,7 +13,8 @@ use crate::{Ctx, Service, ServiceError};
 
 impl Service {
     pub async fn team_managers(&self, _ctx: &Ctx, team: Uuid) -> Result<Vec<Uuid>, ServiceError> {
-        let teams = self.entity("teams")?;
+        let schema_teams = self.schema();
+        let teams = schema_teams.entity("teams").ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.read().await?;
         if !records::exists_live(&mut tx, teams, team).await? {
             return Err(ServiceError::NotFound);
@@ -31,8 +32,10 @@ impl Service {
         if wanted.len() > 100 {
             return Err(FieldErrors::single("user_ids", "too_many", "A team has at most 100 listed managers").into());
         }
-        let teams = self.entity("teams")?;
-        let user_entity = self.entity("users")?;
+        let schema_teams = self.schema();
+        let teams = schema_teams.entity("teams").ok_or(crate::ServiceError::NotFound)?;
+        let schema_user_entity = self.schema();
+        let user_entity = schema_user_entity.entity("users").ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.write().await?;
         if !records::exists_live(&mut tx, teams, team).await? {
             return Err(ServiceError::NotFound);
@@ -49,15 +52,7 @@ impl Service {
         let now = self.clock.now();
         shares::set_managers(&mut tx, team, &wanted, now).await?;
         let diff = json!({ "manager_ids": { "from": before, "to": wanted } });
-        let entry = NewChange {
-            at: now,
-            actor_id: Some(ctx.actor.user_id).filter(|id| !id.is_nil()),
-            entity: "team_managers".into(),
-            record_id: team,
-            op: ChangeOp::Update,
-            diff: diff.clone(),
-            request_id: ctx.request_id.clone(),
-        };
+        let entry = ctx.change(now, "team_managers", team, ChangeOp::Update, diff.clone());
         changes::append(&mut tx, &entry).await?;
         let event = Event {
             action: AuditAction::PermissionChanged,

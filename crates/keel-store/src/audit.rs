@@ -245,7 +245,10 @@ pub async fn count(tx: &mut Tx) -> Result<i64> {
 /// read transactions already do (WAL keeps the snapshot of the first read); PostgreSQL's
 /// default READ COMMITTED takes a new snapshot per statement. Call first in the transaction.
 pub async fn single_snapshot(tx: &mut Tx) -> Result<()> {
-    if let Tx::Postgres(t) = tx {
+    if tx.backend() == crate::db::Backend::Postgres {
+        tx.count_statement();
+    }
+    if let crate::db::TxConn::Postgres(t) = &mut tx.conn {
         sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(&mut **t).await?;
     }
     Ok(())

@@ -3,6 +3,8 @@
 //! and a write and its change-log entry commit together.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use keel_domain::FieldType;
@@ -22,10 +24,42 @@ pub enum Backend {
     Postgres,
 }
 
+/// The connection pool and a count of the statements run through it.
 #[derive(Debug, Clone)]
-pub enum Db {
+pub struct Db {
+    pool: Pool,
+    /// Statements sent through this pool's transactions (see `Db::statements`).
+    statements: Arc<AtomicU64>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Pool {
     Sqlite(SqlitePool),
     Postgres(PgPool),
+}
+
+/// When this process last saw the table layout change (custom fields: ALTER TABLE), in ms
+/// since the Unix epoch; 0 = never. Connections opened before it are closed on their next
+/// checkout instead of reused: their cached prepared statements may describe a column's
+/// old type (PostgreSQL refuses those with "cached plan must not change result type").
+/// One value for the process: a pool that did not change merely reconnects.
+static LAYOUT_CHANGED_MS: AtomicI64 = AtomicI64::new(0);
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Record that table layouts changed: pooled connections opened until now are retired.
+pub fn layout_changed() {
+    LAYOUT_CHANGED_MS.store(now_ms(), Ordering::SeqCst);
+}
+
+/// May a pooled connection of this age be reused?
+fn opened_after_layout_change(age: Duration) -> bool {
+    let changed = LAYOUT_CHANGED_MS.load(Ordering::SeqCst);
+    changed == 0 || now_ms() - i64::try_from(age.as_millis()).unwrap_or(i64::MAX) > changed
 }
 
 /// Advisory-lock key that serialises writers on PostgreSQL, so change-log sequence
@@ -45,18 +79,23 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-65536");
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
-            Ok(Db::Sqlite(pool))
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .before_acquire(|_, meta| Box::pin(async move { Ok(opened_after_layout_change(meta.age)) }))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::with_pool(Pool::Sqlite(pool)))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             // JIT compilation pays off for long analytical queries, not for a CRM's short
             // ones: on a 1M-row scope query it added ~85 ms of compile time to a 400 ms plan.
             let opts = PgConnectOptions::from_str(url)?.options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                .before_acquire(|_, meta| Box::pin(async move { Ok(opened_after_layout_change(meta.age)) }))
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::with_pool(Pool::Postgres(pool)))
         } else {
             Err(StoreError::Other(sqlx::Error::Configuration(
                 format!("unsupported DATABASE_URL `{url}`: use sqlite://… or postgres://…").into(),
@@ -64,39 +103,59 @@ impl Db {
         }
     }
 
+    fn with_pool(pool: Pool) -> Db {
+        Db { pool, statements: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// The sqlx pool, for tests and tools that must run raw SQL.
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// How many statements this pool's transactions have run so far (a monotonic count,
+    /// shared by clones of this `Db`). Tests take the difference around a request to
+    /// prove a query's statement count does not grow with its data (no N+1).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    fn tx(&self, conn: TxConn) -> Tx {
+        Tx { conn, statements: self.statements.clone() }
+    }
+
     pub fn backend(&self) -> Backend {
-        match self {
-            Db::Sqlite(_) => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Apply the embedded migrations for this backend.
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        match &self.pool {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
     }
 
     /// A read-only snapshot.
     pub async fn read(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => self.tx(TxConn::Sqlite(p.begin().await?)),
+            Pool::Postgres(p) => self.tx(TxConn::Postgres(p.begin().await?)),
         })
     }
 
     /// A write transaction. SQLite takes the write lock up front (BEGIN IMMEDIATE) so two
     /// writers never deadlock upgrading read locks; PostgreSQL takes the writer lock.
     pub async fn write(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(p) => {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => self.tx(TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Postgres(p) => {
                 let mut tx = p.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(WRITE_LOCK_KEY).execute(&mut *tx).await?;
-                Tx::Postgres(tx)
+                self.tx(TxConn::Postgres(tx))
             }
         })
     }
@@ -106,19 +165,19 @@ impl Db {
     /// advisory lock, so workers do not queue behind record writes; SQLite still has one
     /// writer (BEGIN IMMEDIATE).
     pub async fn side_write(&self) -> Result<Tx> {
-        Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => self.tx(TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)),
+            Pool::Postgres(p) => self.tx(TxConn::Postgres(p.begin().await?)),
         })
     }
 
     /// Is the database answering? For `/readyz`.
     pub async fn ping(&self) -> Result<()> {
-        match self {
-            Db::Sqlite(p) => {
+        match &self.pool {
+            Pool::Sqlite(p) => {
                 sqlx::query("SELECT 1").execute(p).await?;
             }
-            Db::Postgres(p) => {
+            Pool::Postgres(p) => {
                 sqlx::query("SELECT 1").execute(p).await?;
             }
         }
@@ -126,14 +185,20 @@ impl Db {
     }
 
     pub async fn close(&self) {
-        match self {
-            Db::Sqlite(p) => p.close().await,
-            Db::Postgres(p) => p.close().await,
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
         }
     }
 }
 
-pub enum Tx {
+/// A transaction on either backend; counts its statements into its `Db`'s counter.
+pub struct Tx {
+    pub(crate) conn: TxConn,
+    statements: Arc<AtomicU64>,
+}
+
+pub(crate) enum TxConn {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
 }
@@ -146,42 +211,58 @@ pub enum Row {
 
 impl Tx {
     pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+        match self.conn {
+            TxConn::Sqlite(_) => Backend::Sqlite,
+            TxConn::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
 
+    /// Count one statement (every query this module sends calls it; raw-SQL call sites too).
+    pub(crate) fn count_statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn build<S: SqlxBinder>(&self, stmt: &S) -> (String, SqlxValues) {
-        match self {
-            Tx::Sqlite(_) => stmt.build_sqlx(SqliteQueryBuilder),
-            Tx::Postgres(_) => stmt.build_sqlx(PostgresQueryBuilder),
+        self.count_statement();
+        match self.conn {
+            TxConn::Sqlite(_) => stmt.build_sqlx(SqliteQueryBuilder),
+            TxConn::Postgres(_) => stmt.build_sqlx(PostgresQueryBuilder),
         }
     }
 
     pub async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64> {
         let (sql, values) = self.build(stmt);
-        Ok(match self {
-            Tx::Sqlite(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
-            Tx::Postgres(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
+        Ok(match &mut self.conn {
+            TxConn::Sqlite(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
+            TxConn::Postgres(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
+        })
+    }
+
+    /// Run one statement of SQL text without parameters (schema changes: ALTER TABLE,
+    /// CREATE INDEX, whose identifiers the caller has checked).
+    pub async fn execute_sql(&mut self, sql: &str) -> Result<u64> {
+        self.count_statement();
+        Ok(match &mut self.conn {
+            TxConn::Sqlite(t) => sqlx::query(sql).execute(&mut **t).await?.rows_affected(),
+            TxConn::Postgres(t) => sqlx::query(sql).execute(&mut **t).await?.rows_affected(),
         })
     }
 
     pub async fn fetch_all<S: SqlxBinder>(&mut self, stmt: &S) -> Result<Vec<Row>> {
         let (sql, values) = self.build(stmt);
-        Ok(match self {
-            Tx::Sqlite(t) => {
+        Ok(match &mut self.conn {
+            TxConn::Sqlite(t) => {
                 sqlx::query_with(&sql, values).fetch_all(&mut **t).await?.into_iter().map(Row::Sqlite).collect()
             }
-            Tx::Postgres(t) => {
+            TxConn::Postgres(t) => {
                 sqlx::query_with(&sql, values).fetch_all(&mut **t).await?.into_iter().map(Row::Postgres).collect()
             }
         })
@@ -189,9 +270,9 @@ impl Tx {
 
     pub async fn fetch_optional<S: SqlxBinder>(&mut self, stmt: &S) -> Result<Option<Row>> {
         let (sql, values) = self.build(stmt);
-        Ok(match self {
-            Tx::Sqlite(t) => sqlx::query_with(&sql, values).fetch_optional(&mut **t).await?.map(Row::Sqlite),
-            Tx::Postgres(t) => sqlx::query_with(&sql, values).fetch_optional(&mut **t).await?.map(Row::Postgres),
+        Ok(match &mut self.conn {
+            TxConn::Sqlite(t) => sqlx::query_with(&sql, values).fetch_optional(&mut **t).await?.map(Row::Sqlite),
+            TxConn::Postgres(t) => sqlx::query_with(&sql, values).fetch_optional(&mut **t).await?.map(Row::Postgres),
         })
     }
 
@@ -207,7 +288,9 @@ pub fn encode(backend: Backend, ty: FieldType, v: &Value) -> sea_query::Value {
     let sqlite = backend == Backend::Sqlite;
     match (v, ty) {
         (Value::Null, FieldType::Id | FieldType::Reference) => Q::Uuid(None),
-        (Value::Null, FieldType::Integer | FieldType::Money | FieldType::Percent) => Q::BigInt(None),
+        (Value::Null, FieldType::Integer | FieldType::Money | FieldType::Percent | FieldType::Decimal) => {
+            Q::BigInt(None)
+        }
         (Value::Null, FieldType::Boolean) => Q::Bool(None),
         (Value::Null, FieldType::Date) if !sqlite => Q::TimeDate(None),
         (Value::Null, FieldType::Timestamp) if !sqlite => Q::TimeDateTimeWithTimeZone(None),
@@ -220,11 +303,26 @@ pub fn encode(backend: Backend, ty: FieldType, v: &Value) -> sea_query::Value {
         (Value::Date(d), _) => Q::TimeDate(Some(Box::new(*d))),
         (Value::Timestamp(t), _) if sqlite => Q::String(Some(Box::new(format_timestamp(*t)))),
         (Value::Timestamp(t), _) => Q::TimeDateTimeWithTimeZone(Some(Box::new(*t))),
+        (Value::Decimal(units), _) => Q::BigInt(Some(*units)),
+        // A multi-select is a JSON array as text on both backends: `["A","B"]`.
+        (Value::List(items), _) => {
+            Q::String(Some(Box::new(serde_json::to_string(items).unwrap_or_else(|_| "[]".into()))))
+        }
     }
 }
 
 fn corrupt(col: &str, what: &str) -> StoreError {
     StoreError::Corrupt(format!("column `{col}` holds an invalid {what}"))
+}
+
+fn decode_list(col: &str, text: Option<String>) -> Result<Value> {
+    match text {
+        None => Ok(Value::Null),
+        Some(t) => {
+            let items: Vec<String> = serde_json::from_str(&t).map_err(|_| corrupt(col, "option list"))?;
+            Ok(if items.is_empty() { Value::Null } else { Value::List(items) })
+        }
+    }
 }
 
 impl Row {
@@ -261,6 +359,14 @@ impl Row {
             (Row::Postgres(r), FieldType::Timestamp) => {
                 r.try_get::<Option<time::OffsetDateTime>, _>(col)?.map_or(Value::Null, Value::Timestamp)
             }
+            (Row::Sqlite(r), FieldType::Decimal) => {
+                r.try_get::<Option<i64>, _>(col)?.map_or(Value::Null, Value::Decimal)
+            }
+            (Row::Postgres(r), FieldType::Decimal) => {
+                r.try_get::<Option<i64>, _>(col)?.map_or(Value::Null, Value::Decimal)
+            }
+            (Row::Sqlite(r), FieldType::MultiSelect) => decode_list(col, r.try_get::<Option<String>, _>(col)?)?,
+            (Row::Postgres(r), FieldType::MultiSelect) => decode_list(col, r.try_get::<Option<String>, _>(col)?)?,
             (Row::Sqlite(r), _) => r.try_get::<Option<String>, _>(col)?.map_or(Value::Null, Value::Text),
             (Row::Postgres(r), _) => r.try_get::<Option<String>, _>(col)?.map_or(Value::Null, Value::Text),
         })

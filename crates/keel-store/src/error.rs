@@ -12,6 +12,10 @@ pub enum StoreError {
     Busy(String),
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// A background import's runner no longer holds it (its lease ran out and another
+    /// runner took it over); what it was writing must be rolled back.
+    #[error("the import is held by another runner")]
+    LeaseLost,
     #[error(transparent)]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error(transparent)]

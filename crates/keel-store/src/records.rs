@@ -47,13 +47,14 @@ pub async fn insert(tx: &mut Tx, entity: &EntityDef, record: &Record) -> Result<
 }
 
 /// Multi-row insert (the bulk loader sends a few hundred rows per statement).
-pub async fn insert_many(tx: &mut Tx, entity: &EntityDef, records: &[Record]) -> Result<()> {
+pub async fn insert_many<R: std::borrow::Borrow<Record>>(tx: &mut Tx, entity: &EntityDef, records: &[R]) -> Result<()> {
     if records.is_empty() {
         return Ok(());
     }
     let mut q = Query::insert();
     q.into_table(table(entity)).columns(entity.fields.iter().map(|f| col(&f.name)));
     for r in records {
+        let r: &Record = r.borrow();
         let values: Vec<SimpleExpr> = entity.fields.iter().map(|f| tx.encode(f.ty, r.get(&f.name)).into()).collect();
         q.values(values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     }
@@ -120,7 +121,15 @@ pub async fn find_duplicate(
         Expr::expr(Func::lower(Expr::col(col(field)))).eq(Func::lower(Expr::val(value.to_string())))
     };
     let mut q = Query::select();
-    q.from(table(entity)).column(col("id")).and_where(same).and_where(Expr::col(col("deleted_at")).is_null()).limit(1);
+    // `field IS NOT NULL` adds nothing to the match but lets SQLite use the partial unique
+    // index (`… WHERE deleted_at IS NULL AND email IS NOT NULL`): it cannot infer it from
+    // `lower(email) = …`, and without it every check scanned the whole table.
+    q.from(table(entity))
+        .column(col("id"))
+        .and_where(same)
+        .and_where(Expr::col(col(field)).is_not_null())
+        .and_where(Expr::col(col("deleted_at")).is_null())
+        .limit(1);
     if let Some(id) = except {
         q.and_where(Expr::col(col("id")).ne(id_value(tx, id)));
     }
@@ -151,7 +160,9 @@ pub async fn live_matching(
     for chunk in folded.chunks(IN_CHUNK) {
         let lowered: Vec<String> = chunk.iter().map(|v| v.to_lowercase()).collect();
         let mut q = select_all(entity);
+        // `IS NOT NULL`: see `find_duplicate` (it makes the partial unique index usable).
         q.and_where(Expr::expr(Func::lower(Expr::col(col(field)))).is_in(lowered))
+            .and_where(Expr::col(col(field)).is_not_null())
             .and_where(Expr::col(col("deleted_at")).is_null())
             .cond_where(scope_condition(tx, entity, scope, Reach::Full));
         for row in tx.fetch_all(&q).await? {
@@ -161,6 +172,7 @@ pub async fn live_matching(
     for value in globbed {
         let mut q = select_all(entity);
         q.and_where(Expr::col(col(field)).binary(BinOper::Custom("GLOB"), glob_case_insensitive(value)))
+            .and_where(Expr::col(col(field)).is_not_null())
             .and_where(Expr::col(col("deleted_at")).is_null())
             .cond_where(scope_condition(tx, entity, scope, Reach::Full));
         for row in tx.fetch_all(&q).await? {
@@ -184,6 +196,97 @@ pub async fn live_by_ids(tx: &mut Tx, entity: &EntityDef, ids: &[Uuid], scope: &
         }
     }
     Ok(out)
+}
+
+/// Records among `ids`, trashed or not, whatever their owner: for system readers of the
+/// change log (webhook payloads), which carry the policy of their own surface.
+pub async fn by_ids(tx: &mut Tx, entity: &EntityDef, ids: &[Uuid]) -> Result<Vec<Record>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let values: Vec<sea_query::Value> = chunk.iter().map(|id| id_value(tx, *id)).collect();
+        let mut q = select_all(entity);
+        q.and_where(Expr::col(col("id")).is_in(values));
+        for row in tx.fetch_all(&q).await? {
+            out.push(decode(entity, &row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Records within `scope` among `ids`, trashed or not (what `get` returns, for many ids
+/// in one statement per `IN_CHUNK` ids). The scope is checked per row (`Reach::Page`):
+/// a handful of ids should not list every visible parent.
+pub async fn scoped_by_ids(tx: &mut Tx, entity: &EntityDef, ids: &[Uuid], scope: &RowScope) -> Result<Vec<Record>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(IN_CHUNK) {
+        let values: Vec<sea_query::Value> = chunk.iter().map(|id| id_value(tx, *id)).collect();
+        let mut q = select_all(entity);
+        q.and_where(Expr::col(col("id")).is_in(values)).cond_where(scope_condition(tx, entity, scope, Reach::Page));
+        for row in tx.fetch_all(&q).await? {
+            out.push(decode(entity, &row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The first `query.limit` records (in the query's sort order) that reference each of
+/// `parents` through `field`, all parents in one statement per `IN_CHUNK` parents: a
+/// window function (`ROW_NUMBER() OVER (PARTITION BY field …)`) cuts each parent's
+/// list, so nested lists (GraphQL's `company { contacts }`) cost one query per level,
+/// not one per parent. Filters, search, trash and scope are the list's; the cursor is
+/// ignored. Rows come back grouped by parent, each group in sort order.
+pub async fn list_by_parents(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    field: &str,
+    parents: &[Uuid],
+    query: &ListQuery,
+    scope: &RowScope,
+    extra: &[Filter],
+) -> Result<Vec<Record>> {
+    if entity.field(field).is_none_or(|f| f.ty != FieldType::Reference) {
+        return Err(StoreError::Corrupt(format!("{}.{field} is not a reference", entity.name)));
+    }
+    let mut out = Vec::new();
+    let Some(cond) = where_clause(tx, entity, query, scope, extra, Reach::Page)? else {
+        return Ok(out);
+    };
+    let order = if query.sort.desc { Order::Desc } else { Order::Asc };
+    for chunk in parents.chunks(IN_CHUNK) {
+        let values: Vec<sea_query::Value> = chunk.iter().map(|id| id_value(tx, *id)).collect();
+        let mut window = WindowStatement::partition_by(col(field));
+        if query.sort.field != "id" {
+            window.order_by_with_nulls(col(&query.sort.field), order.clone(), NullOrdering::Last);
+        }
+        window.order_by(col("id"), order.clone());
+        let mut inner = select_all(entity);
+        inner
+            .expr_window_as(Func::cust(col("ROW_NUMBER")), window, col("keel_rn"))
+            .cond_where(cond.clone())
+            .and_where(Expr::col(col(field)).is_in(values));
+        let mut q = Query::select();
+        q.columns(entity.fields.iter().map(|f| col(&f.name)))
+            .from_subquery(inner, col("ranked"))
+            .and_where(Expr::col(col("keel_rn")).lte(i64::from(query.limit)))
+            .order_by(col(field), Order::Asc)
+            .order_by(col("keel_rn"), Order::Asc);
+        for row in tx.fetch_all(&q).await? {
+            out.push(decode(entity, &row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Live rows of `entity` within `scope`, for a query that joins `entity`'s table by its
+/// own name (the assistant's semantic retrieval walks its vectors joined to the rows the
+/// asking user may see). Each row checks its parents with a correlated lookup, as a page does.
+pub fn visible_condition(tx: &Tx, entity: &EntityDef, scope: &RowScope) -> Condition {
+    Cond::all().add(Expr::col((table(entity), col("deleted_at"))).is_null()).add(scope_condition(
+        tx,
+        entity,
+        scope,
+        Reach::Page,
+    ))
 }
 
 /// Does a live (not trashed) record with this id exist?
@@ -691,4 +794,36 @@ async fn grouped(
         out.push(Group { key, count: r.i64("n")?, sums: values, weighted });
     }
     Ok(out)
+}
+
+/// Live records within `scope` in id order, after `after` (duplicate detection walks
+/// records this way, a page at a time).
+pub async fn live_after(
+    tx: &mut Tx,
+    entity: &EntityDef,
+    after: Option<Uuid>,
+    limit: u64,
+    scope: &RowScope,
+) -> Result<Vec<Record>> {
+    let mut q = select_all(entity);
+    q.and_where(Expr::col(col("deleted_at")).is_null()).cond_where(scope_condition(tx, entity, scope, Reach::Page));
+    if let Some(id) = after {
+        q.and_where(Expr::col(col("id")).gt(id_value(tx, id)));
+    }
+    q.order_by(col("id"), Order::Asc).limit(limit);
+    let rows = tx.fetch_all(&q).await?;
+    rows.iter().map(|r| decode(entity, r)).collect()
+}
+
+/// `SELECT id FROM entity WHERE <scope>`, for filtering other tables by what a reader may
+/// see; `None` when the scope is everything.
+pub fn visible_ids(tx: &Tx, entity: &EntityDef, scope: &RowScope) -> Option<SelectStatement> {
+    match scope {
+        RowScope::All => None,
+        RowScope::Restricted(_) => {
+            let mut q = Query::select();
+            q.from(table(entity)).column(col("id")).cond_where(scope_condition(tx, entity, scope, Reach::Full));
+            Some(q)
+        }
+    }
 }

@@ -182,3 +182,13 @@ pub async fn set_managers(tx: &mut Tx, team: Uuid, users: &[Uuid], now: OffsetDa
     tx.execute(&q).await?;
     Ok(())
 }
+
+/// Move a share to another record of the same entity (merging duplicates).
+pub async fn move_to(tx: &mut Tx, id: Uuid, record_id: Uuid) -> Result<()> {
+    let mut q = Query::update();
+    q.table(a("record_shares"))
+        .values([(a("record_id"), uid(tx, Some(record_id)))])
+        .and_where(Expr::col(a("id")).eq(uid(tx, Some(id))));
+    tx.execute(&q).await?;
+    Ok(())
+}

@@ -4,6 +4,7 @@
 //! `both_backends!` turns one test body into a SQLite test and a PostgreSQL test.
 
 mod clock;
+pub mod introspect;
 pub mod mock_model;
 pub mod receiver;
 pub mod smtp;
@@ -120,6 +121,8 @@ pub struct TestApp {
     /// How the worker is configured (retries wait `backoff_base`: move the clock past it).
     pub automation: keel_automation::AutomationConfig,
     workers: Option<(tokio::sync::watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+    /// The background import runner, as `keel serve` runs it (stopped with the workers).
+    import_runner: Option<tokio::task::JoinHandle<()>>,
     db: Option<TestDb>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
@@ -132,12 +135,23 @@ impl TestApp {
 
     /// A test app whose assistant talks to this model provider (e.g. a `MockModel`).
     pub async fn spawn_with_model(backend: Backend, model: Option<keel_api::keel_assistant::ModelConfig>) -> TestApp {
+        Self::spawn_with_ai(backend, model, None).await
+    }
+
+    /// A test app whose assistant talks to this model provider and/or finds records by
+    /// meaning through this embeddings endpoint (its indexer runs with the workers).
+    pub async fn spawn_with_ai(
+        backend: Backend,
+        model: Option<keel_api::keel_assistant::ModelConfig>,
+        embeddings: Option<keel_api::keel_assistant::EmbeddingsConfig>,
+    ) -> TestApp {
         let (url, db) = TestDb::create(backend).await;
         let clock = Arc::new(TestClock::default());
         let pool = keel_store::Db::connect(&url).await.expect("open test database");
         pool.migrate().await.expect("migrate test database");
         let service =
             Service::new(pool, keel_domain::schema::builtin_schema(), clock.clone(), ServiceConfig::default());
+        service.load_schema().await.expect("load the schema");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let (tx, rx) = oneshot::channel::<()>();
@@ -160,11 +174,36 @@ impl TestApp {
             max_attempts: 3,
             backoff_base: time::Duration::minutes(1),
             poll_interval: std::time::Duration::from_millis(100),
+            webhook_disable_after: 3,
             ..keel_automation::AutomationConfig::default()
         };
         let (stop_workers, stopping) = tokio::sync::watch::channel(false);
+        let indexer = match embeddings {
+            Some(config) => {
+                let embedder = Arc::new(keel_api::keel_assistant::Embedder::new(config).expect("embeddings client"));
+                let handle = keel_api::keel_assistant::retrieval::indexer::spawn(
+                    service.clone(),
+                    embedder.clone(),
+                    stopping.clone(),
+                );
+                Some((embedder, handle))
+            }
+            None => None,
+        };
+        let import_runner = keel_service::imports::spawn_runner(service.clone(), stopping.clone());
         let worker = keel_automation::spawn(service.clone(), automation.clone(), stopping);
+        let embedder = indexer.as_ref().map(|(e, _)| e.clone());
+        let worker = match indexer {
+            None => worker,
+            Some((_, handle)) => tokio::spawn(async move {
+                let _ = worker.await;
+                let _ = handle.await;
+            }),
+        };
         let mut state = AppState::new(service.clone(), false).with_automation(automation.clone());
+        if let Some(embedder) = embedder {
+            state = state.with_embedder(embedder);
+        }
         if let Some(config) = model {
             let engine = keel_api::keel_assistant::ModelEngine::new(config).expect("model client");
             state = state.with_assistant(Arc::new(engine));
@@ -184,6 +223,7 @@ impl TestApp {
             smtp,
             automation,
             workers: Some((stop_workers, worker)),
+            import_runner: Some(import_runner),
             db: Some(db),
             shutdown: Some(tx),
             server: Some(server),
@@ -239,6 +279,25 @@ impl TestApp {
         team
     }
 
+    /// Stop the background worker (workflows, webhooks, mail) and wait until the database
+    /// is quiet: for tests that count statements (`service.db().statements()`).
+    pub async fn stop_workers(&self) {
+        if let Some((stop, _)) = &self.workers {
+            let _ = stop.send(true);
+        }
+        let db = self.service.db();
+        let mut last = db.statements();
+        for _ in 0..100 {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            let now = db.statements();
+            if now == last {
+                return;
+            }
+            last = now;
+        }
+        panic!("the database did not go quiet after stopping the worker");
+    }
+
     pub fn anonymous(&self) -> Client {
         Client::anonymous(&self.base)
     }
@@ -258,6 +317,9 @@ impl TestApp {
         if let Some((stop, worker)) = self.workers.take() {
             let _ = stop.send(true);
             let _ = worker.await;
+        }
+        if let Some(runner) = self.import_runner.take() {
+            let _ = runner.await;
         }
         self.smtp.stop().await;
         self.service.db().close().await;
@@ -404,6 +466,29 @@ macro_rules! both_backends {
             }
         }
     };
+    // A body taking the app and a `MockModel` serving the embeddings (`/v1/embeddings`,
+    // deterministic vectors; the indexer polls every 50 ms). Chat uses the built-in engine.
+    ($mod_name:ident, $body:ident, with_embeddings) => {
+        mod $mod_name {
+            async fn run(backend: $crate::Backend) {
+                let model = $crate::mock_model::MockModel::start().await;
+                let embeddings = $crate::embeddings_config(&model.base_url);
+                let app = $crate::TestApp::spawn_with_ai(backend, None, Some(embeddings)).await;
+                super::$body(&app, &model).await;
+                app.cleanup().await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::Backend::Postgres).await;
+            }
+        }
+    };
     ($name:ident) => {
         $crate::both_backends!($name, $name);
     };
@@ -435,5 +520,16 @@ pub fn keel_assistant_config(base_url: &str) -> keel_api::keel_assistant::ModelC
         max_tokens: Some(500),
         timeout: std::time::Duration::from_secs(1),
         ..keel_api::keel_assistant::ModelConfig::new(base_url, "mock-model")
+    }
+}
+
+/// The embeddings configuration `both_backends!(…, with_embeddings)` gives the app: the
+/// mock's `/embeddings`, polled often, retried after 1 s at most.
+pub fn embeddings_config(base_url: &str) -> keel_api::keel_assistant::EmbeddingsConfig {
+    keel_api::keel_assistant::EmbeddingsConfig {
+        timeout: std::time::Duration::from_secs(2),
+        poll_interval: std::time::Duration::from_millis(50),
+        max_backoff: std::time::Duration::from_secs(1),
+        ..keel_api::keel_assistant::EmbeddingsConfig::new(base_url, "mock-embeddings")
     }
 }

@@ -1,7 +1,8 @@
 //! A local OpenAI-compatible chat-completions server for the tests: an axum server on
 //! port 0 that answers `POST /v1/chat/completions` from a script (a tool call, a final
 //! answer, a status, a delay) and records every request body. Requests with
-//! `stream: true` get the scripted completion as server-sent chunks.
+//! `stream: true` get the scripted completion as server-sent chunks. `POST /v1/embeddings`
+//! answers deterministic vectors (`mock_embedding`), or a chosen status when "down".
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -61,6 +62,110 @@ fn completion(message: Value, finish: &str) -> Value {
 struct Inner {
     script: VecDeque<Scripted>,
     requests: Vec<Value>,
+    /// Every text `/embeddings` was asked to embed, oldest first.
+    embedded: Vec<String>,
+    /// When set, `/embeddings` answers this status instead (the endpoint is "down").
+    embeddings_down: Option<u16>,
+}
+
+/// Dimensions of the mock's embeddings.
+pub const EMBEDDING_DIMS: usize = 256;
+
+/// Words the mock treats as meaning the same (so a search by meaning finds what a search
+/// by words does not): each maps to its concept.
+const CONCEPTS: &[(&str, &str)] = &[
+    ("photovoltaic", "solar"),
+    ("rooftop", "solar"),
+    ("sunlight", "solar"),
+    ("renewable", "solar"),
+    ("renewables", "solar"),
+    ("espresso", "coffee"),
+    ("coffee", "coffee"),
+];
+
+/// Words the mock ignores: the labels Keel puts before each field, and filler.
+const IGNORED: &[&str] = &[
+    "deal",
+    "stage",
+    "notes",
+    "company",
+    "contact",
+    "activity",
+    "subject",
+    "description",
+    "industry",
+    "title",
+    "size",
+    "source",
+    "priority",
+    "email",
+    "department",
+    "city",
+    "country",
+    "state",
+    "domain",
+    "the",
+    "and",
+    "who",
+    "what",
+    "with",
+    "for",
+    "are",
+    "about",
+    "wants",
+    "want",
+    "anyone",
+    "anything",
+];
+
+/// A deterministic embedding: a bag of word concepts (a word's first 5 letters, or its
+/// concept above; labels and filler ignored) hashed into `EMBEDDING_DIMS` buckets
+/// (FNV-1a). Texts sharing words or concepts are close; others are orthogonal or nearly so.
+/// A text with no counted word gets a vector of zeros (the client must refuse it).
+pub fn mock_embedding(text: &str) -> Vec<f32> {
+    let mut v = vec![0.0_f32; EMBEDDING_DIMS];
+    for word in text.split(|c: char| !c.is_alphanumeric()).filter(|w| w.len() > 2) {
+        let lower = word.to_lowercase();
+        if IGNORED.contains(&lower.as_str()) {
+            continue;
+        }
+        let concept = CONCEPTS
+            .iter()
+            .find(|(w, _)| *w == lower)
+            .map_or_else(|| lower.chars().take(5).collect::<String>(), |(_, c)| (*c).to_string());
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in concept.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        v[(h % EMBEDDING_DIMS as u64) as usize] += 1.0;
+    }
+    v
+}
+
+async fn embeddings(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value>) -> Response {
+    let inputs: Vec<String> = match &body["input"] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(a) => a.iter().map(|v| v.as_str().unwrap_or_default().to_string()).collect(),
+        _ => {
+            return (StatusCode::BAD_REQUEST, Json(json!({ "error": { "message": "input is required" } })))
+                .into_response();
+        }
+    };
+    {
+        let mut g = inner.lock().expect("mock model lock");
+        if let Some(status) = g.embeddings_down {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+            return (status, Json(json!({ "error": { "message": "embeddings are down" } }))).into_response();
+        }
+        g.embedded.extend(inputs.iter().cloned());
+    }
+    let data: Vec<Value> = inputs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| json!({ "object": "embedding", "index": i, "embedding": mock_embedding(t) }))
+        .collect();
+    Json(json!({ "object": "list", "model": body["model"], "data": data })).into_response()
 }
 
 #[derive(Clone)]
@@ -125,7 +230,10 @@ async fn complete(State(inner): State<Arc<Mutex<Inner>>>, Json(body): Json<Value
 impl MockModel {
     pub async fn start() -> MockModel {
         let inner = Arc::new(Mutex::new(Inner::default()));
-        let app = Router::new().route("/v1/chat/completions", axum::routing::post(complete)).with_state(inner.clone());
+        let app = Router::new()
+            .route("/v1/chat/completions", axum::routing::post(complete))
+            .route("/v1/embeddings", axum::routing::post(embeddings))
+            .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock model");
         let addr = listener.local_addr().expect("mock model addr");
         tokio::spawn(async move {
@@ -139,6 +247,16 @@ impl MockModel {
         let mut g = self.inner.lock().expect("mock model lock");
         g.script.clear();
         g.script.extend(answers);
+    }
+
+    /// Make `/embeddings` answer `status` (Some) or work again (None).
+    pub fn set_embeddings_down(&self, status: Option<u16>) {
+        self.inner.lock().expect("mock model lock").embeddings_down = status;
+    }
+
+    /// The texts `/embeddings` embedded so far, oldest first; empties the record.
+    pub fn take_embedded(&self) -> Vec<String> {
+        std::mem::take(&mut self.inner.lock().expect("mock model lock").embedded)
     }
 
     /// Request bodies received so far, oldest first; empties the record.

@@ -54,9 +54,15 @@ async fn record(State(inner): State<Arc<Mutex<Inner>>>, uri: Uri, headers: Heade
 
 impl Receiver {
     pub async fn start() -> Receiver {
+        Self::start_on(0).await
+    }
+
+    /// A receiver on this port (0: any free one): a test can point a subscriber at a port
+    /// where nothing listens yet, then bring the receiver up there.
+    pub async fn start_on(port: u16) -> Receiver {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new().fallback(axum::routing::post(record)).with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind receiver");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.expect("bind receiver");
         let addr = listener.local_addr().expect("receiver addr");
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;

@@ -23,7 +23,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the HTTP server (applies migrations first).
-    Serve(commands::serve::ServeArgs),
+    Serve(Box<commands::serve::ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Load demo data: the CRM guide's samples plus generated records.
@@ -34,6 +34,11 @@ enum Command {
     Audit(commands::audit::AuditArgs),
     /// Import a CSV file of companies, contacts or deals.
     Import(commands::import::ImportArgs),
+    /// Serve the assistant's tools over the Model Context Protocol on stdio (for Claude
+    /// Desktop and other AI clients), as the user of an API token.
+    Mcp(commands::mcp::McpArgs),
+    /// Print the GraphQL schema (SDL) of the built-in entities (docs/schema.graphql).
+    GraphqlSchema,
     /// Print the version.
     Version,
 }
@@ -76,7 +81,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log_format);
     let result = match cli.command {
-        Command::Serve(args) => commands::serve::run(&cli.database_url, args).await,
+        Command::Serve(args) => commands::serve::run(&cli.database_url, *args).await,
         Command::Migrate => commands::migrate(&cli.database_url).await,
         Command::Seed(args) => commands::seed::run(&cli.database_url, args).await,
         Command::User(UserArgs { command }) => match command {
@@ -89,6 +94,14 @@ async fn main() -> std::process::ExitCode {
         },
         Command::Audit(args) => commands::audit::run(&cli.database_url, args).await,
         Command::Import(args) => commands::import::run(&cli.database_url, args).await,
+        Command::Mcp(args) => commands::mcp::run(&cli.database_url, args).await,
+        Command::GraphqlSchema => match keel_api::graphql::sdl(&keel_domain::schema::builtin_schema()) {
+            Ok(sdl) => {
+                print!("{sdl}");
+                Ok(())
+            }
+            Err(e) => Err(anyhow::anyhow!("the GraphQL schema does not build: {e}")),
+        },
         Command::Version => {
             println!("keel {}", env!("CARGO_PKG_VERSION"));
             Ok(())

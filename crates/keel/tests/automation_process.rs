@@ -42,15 +42,8 @@ struct Api {
 impl Api {
     async fn login(base: &str, email: &str, password: &str) -> Api {
         let http = reqwest::Client::new();
-        let res = http
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&json!({ "email": email, "password": password }))
-            .send()
-            .await
-            .expect("login");
-        assert_eq!(res.status(), 200, "login");
-        let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie");
-        Api { http, cookie: cookie.split(';').next().expect("pair").to_string() }
+        let cookie = common::login(&http, base, email, password).await;
+        Api { http, cookie }
     }
 
     async fn send(&self, method: reqwest::Method, url: String, body: Value) -> Value {

@@ -9,23 +9,11 @@ use serde_json::{Value, json};
 
 mod common;
 
-use common::{KEEL, Server, signal};
+use common::{KEEL, Server, login, signal};
 
 /// Start `keel serve --port 0` and read the URL and login from what it prints.
 fn start(url: &str) -> Server {
     common::start_with(url, &[])
-}
-
-async fn login(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
-    let res = http
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": password }))
-        .send()
-        .await
-        .expect("login");
-    assert_eq!(res.status(), 200, "login as {email}");
-    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie");
-    cookie.split(';').next().expect("pair").to_string()
 }
 
 async fn acknowledged_writes_survive_sigkill(backend: Backend) {

@@ -90,3 +90,30 @@ test('phone: the assistant takes the whole screen', async () => {
   await panel.waitFor({ state: 'detached' });
   await page.context().close();
 });
+
+test('a pending proposal opened by its link (as an MCP client gives it) is confirmed on its page', async () => {
+  // The change an AI client prepared over MCP without elicitation: a stored proposal.
+  const asked = await api('/api/v1/assistant/chat', {
+    as: 'rep',
+    method: 'POST',
+    body: { message: `Log a call with Wile Coyote about pricing ${tag}` },
+  });
+  const proposal = asked.body.proposals[0];
+  assert.ok(proposal, JSON.stringify(asked.body));
+  const calls = async () =>
+    (await api(`/api/v1/contacts/${SEED.rep.contact.id}/activities`, { as: 'rep' })).body.data.filter((a) =>
+      a.subject.toLowerCase().includes(`pricing ${tag}`),
+    );
+  const page = await newPage(DESKTOP);
+  await signIn(page, 'rep');
+  await page.goto(`/assistant/proposals/${proposal.id}`);
+  const card = page.getByTestId('proposal');
+  await card.waitFor();
+  assert.ok((await card.textContent()).toLowerCase().includes(`pricing ${tag}`), await card.textContent());
+  assert.equal((await calls()).length, 0, 'nothing written before Confirm');
+  await card.getByRole('button', { name: 'Confirm' }).click();
+  await card.getByText('✓ Done').waitFor();
+  assert.equal((await calls()).length, 1);
+  assert.deepEqual(problems(page), []);
+  await page.context().close();
+});

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
-import { PHONE, api, newPage, problems, screenshot, signIn } from '../lib.mjs';
+import { DESKTOP, PHONE, api, newPage, problems, screenshot, signIn } from '../lib.mjs';
 
 const tag = randomUUID().slice(0, 8);
 
@@ -68,4 +68,34 @@ test('phone: global search finds a record and opens it', async () => {
   await page.waitForURL(/\/companies\/[0-9a-f-]{36}$/);
   await page.getByRole('heading', { name: 'Acme Anvils' }).waitFor();
   await page.context().close();
+});
+
+test('phone: pages beyond the tab bar are in the user menu (desktop keeps them in the sidebar)', async () => {
+  const page = await newPage(PHONE);
+  await signIn(page);
+  for (const [label, path] of [
+    ['Deals', /\/deals$/],
+    ['Duplicates', /\/duplicates$/],
+    ['Import', /\/import$/],
+    ['Automation', /\/automation$/],
+    ['Fields', /\/settings\/fields$/],
+  ]) {
+    assert.equal(await page.locator('.tabbar').getByRole('link', { name: label }).count(), 0, `${label} in tab bar`);
+    await page.getByRole('button', { name: 'User menu' }).click();
+    await page.getByRole('menuitem', { name: label }).click();
+    await page.waitForURL(path);
+    await page.locator('main h1').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 1, `${label}: page is ${overflow}px wider than the phone`);
+  }
+  await screenshot(page, 'fields-phone');
+  assert.deepEqual(problems(page), []);
+  await page.context().close();
+
+  const desktop = await newPage(DESKTOP);
+  await signIn(desktop);
+  await desktop.getByRole('button', { name: 'User menu' }).click();
+  await desktop.getByRole('menuitem', { name: 'Sign out' }).waitFor();
+  assert.equal(await desktop.getByRole('menuitem', { name: 'Import' }).isVisible(), false);
+  await desktop.context().close();
 });

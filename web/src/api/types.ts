@@ -15,7 +15,9 @@ export type FieldType =
   | 'boolean'
   | 'date'
   | 'timestamp'
-  | 'reference';
+  | 'reference'
+  | 'decimal'
+  | 'multi_select';
 
 export interface SelectOption {
   value: string;
@@ -23,6 +25,8 @@ export interface SelectOption {
   probability?: number;
   closed?: 'won' | 'lost';
   color?: string;
+  /** Kept on records that hold it, not offered for new values. */
+  retired?: boolean;
 }
 
 export interface FieldDef {
@@ -40,6 +44,13 @@ export interface FieldDef {
   sortable: boolean;
   searchable: boolean;
   help?: string;
+  /** Defined by an admin (Settings → Fields); its name starts with `cf_`. */
+  custom?: boolean;
+  /** A custom field's admin-facing type (`rating`, `currency`, `number`, …). */
+  kind?: string;
+  default?: unknown;
+  read_roles?: string[];
+  write_roles?: string[];
 }
 
 export interface EntityDef {

@@ -20,11 +20,18 @@ const NAV: NavItem[] = [
   { to: '/deals/pipeline', label: 'Pipeline', icon: '▥' },
   { to: '/deals', label: 'Deals', icon: '$', end: true },
   { to: '/activities', label: 'Tasks', icon: '✓' },
+  { to: '/duplicates', label: 'Duplicates', icon: '⧉' },
   { to: '/import', label: 'Import', icon: '⇪' },
 ];
 
 /** Admin areas, listed for admins (the server still decides every request). */
-const ADMIN_NAV: NavItem[] = [{ to: '/automation', label: 'Automation', icon: '⚙' }];
+const ADMIN_NAV: NavItem[] = [
+  { to: '/automation', label: 'Automation', icon: '⚙' },
+  { to: '/settings/fields', label: 'Fields', icon: '☰' },
+];
+
+/** The phone tab bar has room for five; the other pages are listed in the user menu there. */
+const TAB_BAR = new Set(['/', '/companies', '/contacts', '/deals/pipeline', '/activities']);
 
 /** Sidebar on desktop, bottom tab bar on phones, a top bar with search and the user menu. */
 export function Shell() {
@@ -33,6 +40,7 @@ export function Shell() {
   const navigate = useNavigate();
   const [searchOpen, setSearchOpen] = useState(false);
   const [chatOpen, setChatOpen] = useState(false);
+  const nav = [...NAV, ...(me?.role === 'admin' ? ADMIN_NAV : [])];
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -55,7 +63,7 @@ export function Shell() {
           <img src="/favicon.svg" alt="" width={24} height={24} /> Keel
         </div>
         <nav>
-          {[...NAV, ...(me?.role === 'admin' ? ADMIN_NAV : [])].map((n) => (
+          {nav.map((n) => (
             <NavLink key={n.to} to={n.to} end={n.end} className="nav-link">
               <span className="nav-icon" aria-hidden="true">
                 {n.icon}
@@ -87,6 +95,18 @@ export function Shell() {
                   <span className="muted">{me?.role}</span>
                 </div>
                 <DropdownMenu.Separator className="menu-sep" />
+                {nav
+                  .filter((n) => !TAB_BAR.has(n.to))
+                  .map((n) => (
+                    <DropdownMenu.Item key={n.to} className="menu-item phone-only" onSelect={() => navigate(n.to)}>
+                      <span aria-hidden="true">{n.icon}</span> {n.label}
+                    </DropdownMenu.Item>
+                  ))}
+                <DropdownMenu.Separator className="menu-sep phone-only" />
+                <DropdownMenu.Item className="menu-item" onSelect={() => navigate('/graphiql')}>
+                  GraphQL explorer
+                </DropdownMenu.Item>
+                <DropdownMenu.Separator className="menu-sep" />
                 <DropdownMenu.Item
                   className="menu-item"
                   onSelect={() => signOut.mutate(undefined, { onSettled: () => navigate('/login') })}
@@ -102,7 +122,7 @@ export function Shell() {
         </main>
       </div>
       <nav className="tabbar" aria-label="Main navigation">
-        {NAV.filter((n) => n.to !== '/deals' && n.to !== '/import').map((n) => (
+        {NAV.filter((n) => TAB_BAR.has(n.to)).map((n) => (
           <NavLink key={n.to} to={n.to} end={n.end} className="tab-link">
             <span className="nav-icon" aria-hidden="true">
               {n.icon}

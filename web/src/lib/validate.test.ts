@@ -39,3 +39,19 @@ describe('client-side checks mirror the server rules', () => {
     expect(Object.keys(errors).sort()).toEqual(['a', 'b']);
   });
 });
+
+describe('custom field types', () => {
+  it('checks decimals: a number, at most 4 places, within min and max', () => {
+    const n = f({ type: 'decimal', label: 'Score', min: 0, max: 10 });
+    expect(checkField(n, '9.9999')).toBeUndefined();
+    expect(checkField(n, '1.23456')).toMatch(/4 decimal places/);
+    expect(checkField(n, 'abc')).toMatch(/must be a number/);
+    expect(checkField(n, '11')).toMatch(/at most 10/);
+  });
+
+  it('checks multi-selects are lists', () => {
+    const m = f({ type: 'multi_select', label: 'Tags', options: [{ value: 'A', label: 'A' }] });
+    expect(checkField(m, ['A'])).toBeUndefined();
+    expect(checkField(m, 'A')).toMatch(/list of options/);
+  });
+});

@@ -38,6 +38,18 @@ export function checkField(field: FieldDef, value: unknown): string | undefined 
       if (field.max !== undefined && value > field.max) return `${field.label} must be at most ${field.max}`;
       return undefined;
     }
+    case 'decimal': {
+      const n = typeof value === 'number' ? value : Number(value);
+      if (!Number.isFinite(n)) return `${field.label} must be a number`;
+      if (!/^-?\d*(\.\d{0,4})?$/.test(String(value).trim())) return `${field.label} has at most 4 decimal places`;
+      if (field.min !== undefined && n < field.min) return `${field.label} must be at least ${field.min}`;
+      if (field.max !== undefined && n > field.max) return `${field.label} must be at most ${field.max}`;
+      return undefined;
+    }
+    case 'multi_select':
+      if (!Array.isArray(value)) return `${field.label} must be a list of options`;
+      if (value.length === 0 && field.required) return `${field.label} is required`;
+      return undefined;
     case 'currency':
       if (typeof value !== 'string' || !/^[A-Za-z]{3}$/.test(value)) return `${field.label} must be a 3-letter code`;
       return undefined;

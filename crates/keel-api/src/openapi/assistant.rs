@@ -99,7 +99,7 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         .build();
     add(paths, &format!("{API}/assistant/parse-contact"), "post", parse);
     let email = Operation::new("assistantEmailDraft", "Assistant", "Draft an email to a contact")
-        .describe("A subject and body from a template for the purpose, filled from the contact's company, open deals and recent activities. Nothing is sent.")
+        .describe("A subject and body for the purpose from the contact's company, open deals and recent activities: written by the configured model (`engine: model`), or from a template (`engine: template`; `fallback_reason` says why when a model is configured but failed). Nothing is sent.")
         .body(json!({
             "type": "object", "required": ["contact_id", "purpose"], "additionalProperties": false,
             "properties": {
@@ -115,7 +115,8 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
     add(paths, &format!("{API}/assistant/email-draft"), "post", email);
     let meeting = Operation::new("assistantMeetingSummary", "Assistant", "Summarise a meeting")
         .describe(
-            "An extractive summary, action items (owner and due date when stated), next steps, sentiment and a \
+            "A summary (by the configured model, `engine: model`, or extractive, `engine: extractive`, with \
+             `fallback_reason` when the model failed), action items (owner and due date when stated), next steps, sentiment and a \
              recommended stage, plus a proposal that logs a Meeting activity, a Task per action item and the stage change.",
         )
         .body(json!({
@@ -233,6 +234,8 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
             json!({
                 "subject": string, "body": string, "purpose": string, "to": opt,
                 "used": { "type": "array", "items": schema_ref("AssistantCitation") },
+                "engine": { "enum": ["model", "template"] },
+                "fallback_reason": string,
             }),
         ),
     );
@@ -248,6 +251,8 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
             "stage_reason": opt,
             "records": { "type": "array", "items": schema_ref("AssistantCitation") },
             "proposal": schema_ref("AssistantProposal"),
+            "engine": { "enum": ["model", "extractive"] },
+            "fallback_reason": string,
         })),
     );
 }

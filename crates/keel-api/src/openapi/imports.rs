@@ -91,12 +91,16 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         query("create_missing_companies", flag(), "Contacts and deals: create the companies they name that do not exist (or the caller cannot see)."),
         query("file_name", string(), "Recorded with the import."),
         query("resume_from", json!({ "type": "integer", "minimum": 1 }), "Skip data rows before this one: the `next_row` of a failed import."),
-        query("batch_size", json!({ "type": "integer", "minimum": 1, "maximum": 5000, "default": 1000 }), "Rows per transaction."),
+        query("batch_size", json!({ "type": "integer", "minimum": 1, "maximum": 5000, "default": 5000 }), "Rows per transaction."),
         query("all_or_nothing", flag(), "Write the whole file in one transaction instead of one per batch."),
+        query("wait", flag(), "Import within the request and answer with the report (201/409/422) instead of 202."),
     ]);
     let import = Operation::new("importCsv", "Import", "Import a CSV file")
         .describe(
-            "The whole file is checked first, row by row, through the same validation, permission and uniqueness \
+            "Imports run in the background: the options and the header are checked, the file is stored and the \
+             answer is 202 with the import (`status` queued, `Location` to poll for `phase`, `rows_done` and the \
+             outcome); `dry_run` and `wait` answer at once. \
+             The whole file is checked first, row by row, through the same validation, permission and uniqueness \
              checks as single writes; if any row fails nothing is written (422 `import_rejected` with every row's \
              errors). Otherwise it is written in batches, each one transaction with its change-log and audit \
              entries; if a batch still fails the import stops (409 `import_failed`): rows before `next_row` are in, \
@@ -104,7 +108,8 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         )
         .params(params)
         .reply("200", "A dry run's report (`status` valid or invalid).", Some(schema_ref("ImportReport")))
-        .reply("201", "Imported (`status` completed).", Some(schema_ref("ImportReport")))
+        .reply("201", "Imported (`status` completed), with `wait=true`.", Some(schema_ref("ImportReport")))
+        .reply("202", "Queued: the import, to poll at its `Location`.", Some(schema_ref("Import")))
         .problem("400", "A query parameter is unknown, repeated or malformed; `errors` names it.")
         .problem("403", "The caller's role may not create these records.")
         .problem("409", "`import_failed`: stopped part-way; `import` is the report with `next_row`, `errors` the rows.")
@@ -206,7 +211,10 @@ pub(super) fn schemas(out: &mut Map<String, Value>) {
                 "id": { "type": "string", "format": "uuid" }, "user_id": { "type": "string", "format": "uuid" },
                 "file_name": { "type": ["string", "null"] }, "entity": string(), "mode": string(),
                 "key": { "type": ["string", "null"] },
-                "status": { "type": "string", "enum": ["rejected", "running", "completed", "failed"] },
+                "status": { "type": "string", "enum": ["queued", "rejected", "running", "completed", "failed"] },
+                "phase": { "type": "string", "enum": ["queued", "validating", "importing", "done"] },
+                "rows_done": count,
+                "encoding": { "type": ["string", "null"] }, "separator": { "type": ["string", "null"] },
                 "rows": count, "created": count, "updated": count, "unchanged": count, "skipped": count,
                 "failed": count, "companies_created": count, "next_row": { "type": ["integer", "null"] },
                 "options": { "type": "object" }, "error_count": count,
@@ -232,6 +240,10 @@ mod tests {
             "#/components/schemas/ImportReport"
         );
         assert!(post["responses"]["422"].is_object());
+        assert_eq!(
+            post["responses"]["202"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Import"
+        );
         assert!(d["paths"]["/api/v1/imports/preview"]["post"]["requestBody"]["content"]["text/csv"].is_object());
         assert!(d["paths"]["/api/v1/imports/{id}"]["get"].is_object());
         assert!(d["components"]["schemas"]["ImportRowError"]["properties"]["line"].is_object());

@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
 
 fn assistant(state: &AppState) -> Assistant {
     Assistant::with_engine(state.service.clone(), AssistantConfig::default(), state.assistant.clone())
+        .with_embedder(state.embedder.clone())
 }
 
 impl From<AssistantError> for ApiError {

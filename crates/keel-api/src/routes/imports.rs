@@ -2,6 +2,11 @@
 //! the raw request body (`text/csv`), streamed to a temporary file — never held in
 //! memory — up to `MAX_IMPORT_BYTES`; options travel as query parameters.
 //!
+//! An import runs in the background: the POST checks the options and the header, stores
+//! the file, and answers 202 with the import (status `queued`) and its `Location`; the
+//! client polls `GET /api/v1/imports/{id}` for the phase, rows done and the outcome.
+//! `dry_run=true` (writes nothing) and `wait=true` (small files, scripts) answer at once.
+//!
 //! Only non-form content types are accepted (`text/csv`, `application/csv`,
 //! `text/tab-separated-values`, `application/octet-stream`): a cross-site HTML form cannot
 //! send them without a CORS preflight, which Keel never grants, so this keeps the
@@ -227,6 +232,7 @@ async fn import(
             "resume_from",
             "batch_size",
             "all_or_nothing",
+            "wait",
         ],
     )?;
     let entity = params.entity()?;
@@ -247,11 +253,18 @@ async fn import(
     if let Some(n) = params.number("batch_size")? {
         options.batch_size = usize::try_from(n).unwrap_or(usize::MAX);
     }
+    let wait = params.flag("wait")?;
     let file = spool(body).await?;
     let source = ImportSource::Path(file.path().to_path_buf());
-    let report = state.service.import(&ctx, source, options, None).await?;
+    if options.dry_run || wait {
+        let report = state.service.import(&ctx, source, options, None).await?;
+        drop(file);
+        return Ok(report_response(report));
+    }
+    let row = state.service.import_enqueue(&ctx, source, options).await?;
     drop(file);
-    Ok(report_response(report))
+    let location = format!("/api/v1/imports/{}", row.id);
+    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(import_json(&row))).into_response())
 }
 
 async fn list(

@@ -36,11 +36,18 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn openapi(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "application/json")], Json((*state.openapi).clone()))
+    ([(header::CONTENT_TYPE, "application/json")], Json((*state.openapi()).clone()))
 }
 
-async fn schema(State(state): State<AppState>, _ctx: RequestCtx) -> impl IntoResponse {
-    Json(json!({ "entities": state.service.schema().public().entities }))
+/// The schema as this user may see it: hidden fields removed, and fields their role may
+/// read on no record (restricted custom fields) left out, so forms and columns skip them.
+async fn schema(State(state): State<AppState>, RequestCtx(ctx): RequestCtx) -> impl IntoResponse {
+    let mut schema = state.service.schema().public();
+    for entity in schema.entities.values_mut() {
+        let unreadable = keel_domain::policy::unreadable(&ctx.actor, entity);
+        entity.fields.retain(|f| !unreadable.contains(&f.name));
+    }
+    Json(json!({ "entities": schema.entities }))
 }
 
 async fn changes(

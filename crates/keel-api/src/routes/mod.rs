@@ -4,13 +4,17 @@ mod assistant;
 mod audit;
 mod auth;
 mod dashboard;
+mod fields;
 mod imports;
 mod invites;
 mod login_security;
+mod mcp;
+mod merges;
 mod meta;
 mod records;
 mod roles;
 mod teams;
+mod webhooks;
 mod workflows;
 
 use axum::Router;
@@ -25,12 +29,17 @@ pub fn router(_state: AppState) -> Router<AppState> {
         .merge(auth::router())
         .merge(login_security::router())
         .merge(roles::router())
+        .merge(fields::router())
         .merge(teams::router())
         .merge(invites::router())
         .merge(dashboard::router())
         .merge(assistant::router())
+        .merge(mcp::router())
         .merge(workflows::router())
+        .merge(webhooks::router())
         .merge(imports::router())
+        .merge(merges::router())
+        .merge(crate::graphql::router())
         .merge(records::router())
         .fallback(|| async { ApiError::not_found() })
         .method_not_allowed_fallback(|| async {

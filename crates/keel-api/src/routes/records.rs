@@ -35,8 +35,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/{entity}/{id}/{related}", get(related))
 }
 
-fn entity<'a>(state: &'a AppState, name: &str) -> Result<&'a keel_domain::EntityDef, ApiError> {
-    state.service.schema().entity(name).ok_or_else(ApiError::not_found)
+/// The entity (a copy from the running schema, which custom fields can swap).
+fn entity(state: &AppState, name: &str) -> Result<keel_domain::EntityDef, ApiError> {
+    state.service.schema().entity(name).cloned().ok_or_else(ApiError::not_found)
 }
 
 fn list_query(entity: &keel_domain::EntityDef, raw: Option<&str>) -> Result<ListQuery, ApiError> {
@@ -68,7 +69,7 @@ async fn list(
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let e = entity(&state, &name)?;
+    let e = &entity(&state, &name)?;
     let query = list_query(e, raw.as_deref())?;
     let page = state.service.list(&ctx, &name, &query).await?;
     Ok(Json(page_json(page)))
@@ -81,7 +82,7 @@ async fn related(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     entity(&state, &name)?;
-    let c = entity(&state, &child)?;
+    let c = &entity(&state, &child)?;
     let query = list_query(c, raw.as_deref())?;
     let page = state.service.related(&ctx, &name, parse_id(&id)?, &child, &query).await?;
     Ok(Json(page_json(page)))
@@ -291,7 +292,7 @@ async fn aggregate(
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let e = entity(&state, &name)?;
+    let e = &entity(&state, &name)?;
     let mut pairs = query_pairs(raw.as_deref());
     let group_by = pairs.iter().position(|(k, _)| k == "group_by").map(|i| pairs.remove(i).1);
     let query = parse_list_query(e, &pairs).map_err(ApiError::invalid_query)?;
@@ -337,7 +338,7 @@ async fn export_csv(
     Path(name): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let e = entity(&state, &name)?;
+    let e = &entity(&state, &name)?;
     let mut layout = ExportLayout::default();
     let mut layout_errors = keel_domain::FieldErrors::new();
     let mut pairs: Vec<(String, String)> = Vec::new();

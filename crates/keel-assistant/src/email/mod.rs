@@ -1,12 +1,16 @@
-//! Email drafts without a model: a template per purpose, filled from what the user may
-//! see of the contact — their company, open deals and recent activities. The user edits
-//! the draft before sending or copying it; nothing is sent.
+//! Email drafts: with a model configured, the model writes the draft from what the user
+//! may see of the contact — their company, open deals and recent activities — and answers
+//! a JSON object `{subject, body}`; without one (or when it times out, rate-limits, fails
+//! or answers something unreadable) a template per purpose is filled from the same
+//! history, and the draft says why (`fallback_reason`). The user edits the draft before
+//! sending or copying it; nothing is sent.
 
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
 
 use crate::citation::{Citation, push_unique};
+use crate::engine::{ModelEngine, ModelError};
 use crate::error::AssistantError;
 use crate::parse::amount::format_money;
 use crate::tools::{Tools, pair, str_of, uuid_of};
@@ -52,6 +56,11 @@ pub struct Draft {
     pub to: Option<String>,
     /// The records the draft drew on.
     pub used: Vec<Citation>,
+    /// `model` (written by the configured model) or `template`.
+    pub engine: &'static str,
+    /// Why the configured model's draft was replaced by the template's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
 }
 
 /// What the templates know about the contact.
@@ -174,8 +183,75 @@ async fn visible(tools: &Tools, entity: &str, id: Option<Uuid>) -> Result<Option
     }
 }
 
-/// Draft an email to the contact (who must be visible to the user).
-pub async fn draft(tools: &Tools, req: &DraftRequest) -> Result<Draft, AssistantError> {
+/// Longest subject and body accepted from a model, in characters.
+const MODEL_SUBJECT_CHARS: usize = 200;
+const MODEL_BODY_CHARS: usize = 8_000;
+
+fn purpose_words(p: Purpose) -> &'static str {
+    match p {
+        Purpose::FollowUpAfterDemo => "a follow-up after a product demo",
+        Purpose::Proposal => "sending our proposal",
+        Purpose::CheckIn => "a friendly check-in",
+        Purpose::ThankYou => "a thank-you note",
+        Purpose::Custom => "what the sender's notes say",
+    }
+}
+
+/// The model's prompt: the facts it may use, as JSON (only what the user may see).
+fn model_prompt(purpose: Purpose, h: &History, notes: &Option<String>) -> String {
+    let deals: Vec<Json> = h
+        .deals
+        .iter()
+        .map(|(title, amount, currency)| {
+            serde_json::json!({ "title": title, "amount": amount.map(|a| format_money(a, currency)) })
+        })
+        .collect();
+    let activities: Vec<Json> = h
+        .activities
+        .iter()
+        .map(|(kind, subject, date)| serde_json::json!({ "type": kind, "subject": subject, "date": date }))
+        .collect();
+    let facts = serde_json::json!({
+        "purpose": purpose_words(purpose),
+        "recipient_first_name": h.first_name,
+        "recipient_company": h.company,
+        "open_deals": deals,
+        "recent_activities": activities,
+        "sender_name": h.sender,
+        "sender_notes": notes,
+    });
+    format!("Write the email from these CRM facts:\n{facts}")
+}
+
+const EMAIL_SYSTEM: &str = "You write short, warm, professional sales emails for a CRM user. Use only the facts \
+    given; never invent prices, dates or commitments. Greet the recipient by first name and sign with the \
+    sender's name. Answer with a JSON object only: {\"subject\": \"one line\", \"body\": \"plain text with line breaks\"}.";
+
+/// Ask the model for `{subject, body}` and check it.
+async fn model_draft(
+    model: &ModelEngine,
+    purpose: Purpose,
+    h: &History,
+    notes: &Option<String>,
+) -> Result<(String, String), ModelError> {
+    let v = model.complete_json(EMAIL_SYSTEM, &model_prompt(purpose, h, notes)).await?;
+    let text = |k: &str| v.get(k).and_then(Json::as_str).map(str::trim).filter(|s| !s.is_empty());
+    let subject = text("subject").ok_or_else(|| ModelError::Malformed("the draft has no subject".into()))?;
+    let body = text("body").ok_or_else(|| ModelError::Malformed("the draft has no body".into()))?;
+    if subject.contains('\n') || subject.chars().count() > MODEL_SUBJECT_CHARS {
+        return Err(ModelError::Malformed(format!(
+            "the subject is not one line of at most {MODEL_SUBJECT_CHARS} characters"
+        )));
+    }
+    if body.chars().count() > MODEL_BODY_CHARS {
+        return Err(ModelError::Malformed(format!("the body is longer than {MODEL_BODY_CHARS} characters")));
+    }
+    Ok((subject.to_string(), body.to_string()))
+}
+
+/// Draft an email to the contact (who must be visible to the user), written by `model`
+/// when given, else (or when it fails) from the template.
+pub async fn draft(tools: &Tools, req: &DraftRequest, model: Option<&ModelEngine>) -> Result<Draft, AssistantError> {
     if req.purpose == Purpose::Custom && req.notes.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(AssistantError::field("notes", "required", "A custom email needs notes: what should it say?"));
     }
@@ -188,14 +264,15 @@ pub async fn draft(tools: &Tools, req: &DraftRequest) -> Result<Draft, Assistant
     if let (Some(c), Some(id)) = (&company, company.as_ref().and_then(|c| uuid_of(c, "id"))) {
         push_unique(&mut used, Citation::new("companies", id, str_of(c, "name").unwrap_or("company")));
     }
-    let deals_def = service.schema().entity("deals").ok_or(keel_service::ServiceError::NotFound)?;
+    let schema = service.schema();
+    let deals_def = schema.entity("deals").ok_or(keel_service::ServiceError::NotFound)?;
     let deals_q = keel_domain::query::parse_list_query(
         deals_def,
         &[pair("stage[in]", open_stage_list()), pair("sort", "-updated_at"), pair("limit", "3")],
     )
     .map_err(AssistantError::Invalid)?;
     let deals = service.related(ctx, "contacts", req.contact_id, "deals", &deals_q).await?;
-    let acts_def = service.schema().entity("activities").ok_or(keel_service::ServiceError::NotFound)?;
+    let acts_def = schema.entity("activities").ok_or(keel_service::ServiceError::NotFound)?;
     let acts_q = keel_domain::query::parse_list_query(acts_def, &[pair("sort", "-created_at"), pair("limit", "5")])
         .map_err(AssistantError::Invalid)?;
     let activities = service.related(ctx, "contacts", req.contact_id, "activities", &acts_q).await?;
@@ -233,8 +310,18 @@ pub async fn draft(tools: &Tools, req: &DraftRequest) -> Result<Draft, Assistant
             .collect(),
         sender: str_of(&me, "name").unwrap_or("").to_string(),
     };
+    let to = str_of(&contact, "email").map(str::to_string);
+    let mut fallback_reason = None;
+    if let Some(model) = model {
+        match model_draft(model, req.purpose, &history, &req.notes).await {
+            Ok((subject, body)) => {
+                return Ok(Draft { subject, body, purpose: req.purpose, to, used, engine: "model", fallback_reason });
+            }
+            Err(e) => fallback_reason = Some(e.to_string()),
+        }
+    }
     let (subject, body) = render(req.purpose, &history, &req.notes);
-    Ok(Draft { subject, body, purpose: req.purpose, to: str_of(&contact, "email").map(str::to_string), used })
+    Ok(Draft { subject, body, purpose: req.purpose, to, used, engine: "template", fallback_reason })
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use crate::entry::{CompanyMatch, ContactDraft};
 use crate::parse::amount::format_money;
 use crate::parse::vocab::{LOST, OPEN_STAGES, WON};
 use crate::tools::{
-    CompanyHits, ContactHits, DateField, DealFilters, DealHits, DealRow, DealSummary, DealTotals, Measure, WriteOutcome,
+    CompanyHits, ContactHits, DateField, DealFilters, DealHits, DealRow, DealSummary, DealTotals, Found, Measure,
+    RecordHits, Semantic, WriteOutcome,
 };
 
 use super::Reply;
@@ -283,6 +284,48 @@ pub fn companies(hits: &CompanyHits) -> Reply {
         t
     };
     Reply { text, citations: hits.companies.iter().map(|c| c.citation()).collect(), ..Reply::default() }
+}
+
+fn kind_of(entity: &str) -> &'static str {
+    match entity {
+        "companies" => "company",
+        "contacts" => "contact",
+        "deals" => "deal",
+        _ => "activity",
+    }
+}
+
+/// Records found by `search_records` (full text and, when configured, by meaning).
+pub fn records(hits: &RecordHits) -> Reply {
+    let mut text = if hits.hits.is_empty() {
+        format!("I found no records about “{}”.", hits.query)
+    } else {
+        let lines: Vec<String> = hits
+            .hits
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let how = match h.found {
+                    Found::Text => "matches the words",
+                    Found::Meaning => "similar in meaning",
+                    Found::Both => "matches the words and the meaning",
+                };
+                format!("{}. **{}** ({}) — {how}", i + 1, h.title, kind_of(h.entity))
+            })
+            .collect();
+        format!(
+            "I found {} related to “{}”:\n\n{}",
+            plural(hits.hits.len() as i64, "record", "records"),
+            hits.query,
+            lines.join("\n")
+        )
+    };
+    if let Semantic::Failed(reason) = &hits.semantic {
+        text.push_str(&format!(
+            "\n\n(Search by meaning is unavailable right now: {reason}; these are full-text matches only.)"
+        ));
+    }
+    Reply { text, citations: hits.hits.iter().map(|h| h.citation()).collect(), ..Reply::default() }
 }
 
 pub fn summary(s: &DealSummary) -> Reply {

@@ -393,6 +393,79 @@ fn is_help(p: &str, n_words: usize) -> bool {
         && n_words <= 8
 }
 
+/// Words that mark a message as refining the previous question ("only the ones over
+/// $50K", "what about next month?", "and mine?").
+const FOLLOW_UP: &[&str] = &[
+    "only",
+    "just",
+    "what about",
+    "how about",
+    "and",
+    "those",
+    "these",
+    "the ones",
+    "of them",
+    "same",
+    "instead",
+    "also",
+    "then",
+];
+
+/// The earlier deal question a follow-up refines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Earlier {
+    Search(DealFilters),
+    Totals(DealFilters, Measure),
+}
+
+/// A follow-up to an earlier deal question: the earlier filters with what `text` changes
+/// (amount, period, stages, owner, industry, company). None when `text` does not read as
+/// a follow-up or changes nothing the parser knows.
+pub fn follow_up(text: &str, today: Date, earlier: &Earlier) -> Option<Intent> {
+    let text = strip_polite(text);
+    let ws = words(text);
+    let p = padded(text);
+    let first = ws.first()?.norm.clone();
+    let marked =
+        FOLLOW_UP.iter().any(|m| p.starts_with(&format!(" {m} "))) || has_any(&p, &["the ones", "of those", "of them"]);
+    if ws.len() > 12 || !(marked || first == "over" || first == "under" || first == "above" || first == "below") {
+        return None;
+    }
+    let (f, label) = deal_filters(&ws, &p, today, matches!(earlier, Earlier::Totals(..)));
+    let (mut base, measure) = match earlier {
+        Earlier::Search(f) => (f.clone(), None),
+        Earlier::Totals(f, m) => (f.clone(), Some(*m)),
+    };
+    let mut changed = false;
+    if f.amount.is_some() {
+        base.amount = f.amount;
+        changed = true;
+    }
+    if f.close_from.is_some() || f.close_to.is_some() {
+        base.close_from = f.close_from;
+        base.close_to = f.close_to;
+        changed = true;
+    }
+    if !find_stages(&p).is_empty() {
+        base.stages = f.stages;
+        base.date_field = f.date_field;
+        changed = true;
+    }
+    for (new, old) in [(f.owner, &mut base.owner), (f.industry, &mut base.industry), (f.company, &mut base.company)] {
+        if new.is_some() {
+            *old = new;
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    Some(match measure {
+        None => Intent::SearchDeals { filters: base, period: label },
+        Some(measure) => Intent::DealTotals { filters: base, measure, period: label },
+    })
+}
+
 /// Map a request to an intent. `today` is the service clock's date.
 pub fn parse(text: &str, today: Date) -> Intent {
     let text = strip_polite(text);
@@ -653,6 +726,32 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn follow_ups_refine_the_earlier_question() {
+        let earlier = match parse("Which deals are closing this month?", today()) {
+            Intent::SearchDeals { filters, .. } => Earlier::Search(filters),
+            other => panic!("{other:?}"),
+        };
+        match follow_up("only the ones over $50K", today(), &earlier) {
+            Some(Intent::SearchDeals { filters, .. }) => {
+                assert_eq!(filters.amount.map(|a| a.gt), Some(Some(5_000_000)));
+                assert_eq!(filters.close_from.as_deref(), Some("2026-11-01"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match follow_up("what about next month?", today(), &earlier) {
+            Some(Intent::SearchDeals { filters, period }) => {
+                assert_eq!(filters.close_from.as_deref(), Some("2026-12-01"));
+                assert_eq!(filters.close_to.as_deref(), Some("2026-12-31"));
+                assert_eq!(filters.stages.len(), OPEN_STAGES.len());
+                assert!(period.is_some());
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(follow_up("Who is the contact at Acme Corp?", today(), &earlier), None);
+        assert_eq!(follow_up("only the nice ones", today(), &earlier), None);
     }
 
     #[test]

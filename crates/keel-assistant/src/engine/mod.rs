@@ -18,7 +18,8 @@ use crate::proposals::ProposalView;
 use crate::tools::{ToolCall, Tools};
 
 pub use builtin::BuiltinEngine;
-pub use model::{ModelConfig, ModelEngine, ModelError, tool_schemas};
+pub(crate) use model::ToolArgs;
+pub use model::{ModelConfig, ModelEngine, ModelError, json_object_in, tool_schemas};
 
 /// A boxed future, so engines can be chosen at run time (`Box<dyn ChatEngine>`).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -58,4 +59,10 @@ pub trait ChatEngine: Send + Sync {
 
     /// Answer one turn using `tools` (which run as the asking user).
     fn reply<'a>(&'a self, tools: &'a mut Tools, turn: &'a Turn<'a>) -> BoxFuture<'a, Result<Reply, AssistantError>>;
+
+    /// The model provider behind this engine, if any: email drafts and meeting summaries
+    /// are written by it when there is one (falling back to the templates).
+    fn model(&self) -> Option<&ModelEngine> {
+        None
+    }
 }

@@ -21,7 +21,8 @@ use crate::citation::push_unique;
 use crate::entry::ParsedContact;
 use crate::error::AssistantError;
 use crate::tools::{
-    ActivityInput, DealFilters, DealInput, DealUpdate, Measure, Resolved, SearchCompanies, SearchContacts, Tools,
+    ActivityInput, DealFilters, DealInput, DealUpdate, Measure, Resolved, SearchCompanies, SearchContacts,
+    SearchRecords, Tools,
 };
 
 /// Most tool calls the model may make in one round (more is treated as malformed).
@@ -105,6 +106,50 @@ impl ModelEngine {
 
     pub fn config(&self) -> &ModelConfig {
         &self.config
+    }
+
+    /// One request without tools whose answer must be a JSON object (email drafts,
+    /// meeting summaries): asks for `response_format: json_object` and reads the object
+    /// out of the answer's text.
+    pub async fn complete_json(&self, system: &str, user: &str) -> Result<Json, ModelError> {
+        let mut body = json!({
+            "model": self.config.model,
+            "messages": [
+                { "role": "system", "content": system },
+                { "role": "user", "content": user },
+            ],
+            "response_format": { "type": "json_object" },
+        });
+        if let Some(t) = self.config.temperature {
+            body["temperature"] = json!(t);
+        }
+        if let Some(m) = self.config.max_tokens {
+            body["max_tokens"] = json!(m);
+        }
+        let mut req = self.client.post(&self.url).json(&body);
+        if let Some(key) = &self.config.api_key {
+            req = req.bearer_auth(key);
+        }
+        let res = req.send().await.map_err(|e| self.transport(e))?;
+        let status = res.status().as_u16();
+        if status == 429 {
+            return Err(ModelError::RateLimited);
+        }
+        if status >= 500 {
+            return Err(ModelError::Server(status));
+        }
+        let text = res.text().await.map_err(|e| self.transport(e))?;
+        if !(200..300).contains(&status) {
+            return Err(ModelError::Refused(status));
+        }
+        let parsed: Completion = serde_json::from_str(&text).map_err(|e| ModelError::Malformed(e.to_string()))?;
+        let content = parsed
+            .choices
+            .into_iter()
+            .next()
+            .and_then(|c| c.message.content)
+            .ok_or_else(|| ModelError::Malformed("no text in the answer".into()))?;
+        json_object_in(&content)
     }
 
     /// One request to the model. With `on_delta`, asks for a stream (`stream: true`) and
@@ -316,6 +361,22 @@ impl ChatEngine for ModelEngine {
     fn reply<'a>(&'a self, tools: &'a mut Tools, turn: &'a Turn<'a>) -> BoxFuture<'a, Result<Reply, AssistantError>> {
         Box::pin(self.answer(tools, turn))
     }
+
+    fn model(&self) -> Option<&ModelEngine> {
+        Some(self)
+    }
+}
+
+/// The JSON object in a model's answer: the whole text, or the part between the first
+/// `{` and the last `}` (models like to wrap JSON in a code fence or a sentence).
+pub fn json_object_in(text: &str) -> Result<Json, ModelError> {
+    let t = text.trim();
+    let candidate = match (t.find('{'), t.rfind('}')) {
+        (Some(a), Some(b)) if a < b => &t[a..=b],
+        _ => return Err(ModelError::Malformed("the answer holds no JSON object".into())),
+    };
+    let v: Json = serde_json::from_str(candidate).map_err(|e| ModelError::Malformed(e.to_string()))?;
+    if v.is_object() { Ok(v) } else { Err(ModelError::Malformed("the answer is not a JSON object".into())) }
 }
 
 fn system_prompt(tools: &Tools) -> String {
@@ -408,21 +469,21 @@ struct FunctionPiece {
 }
 
 #[derive(Debug, Deserialize)]
-struct DealRef {
+pub(crate) struct DealRef {
     /// The deal's title, company name or id.
     deal: String,
 }
 
 #[derive(Debug, Deserialize)]
-struct TotalsArgs {
+pub(crate) struct TotalsArgs {
     #[serde(flatten)]
     filters: DealFilters,
     #[serde(default)]
     measure: Measure,
 }
 
-/// A tool call the model asked for, with typed arguments.
-enum ToolArgs {
+/// A tool call the model (or an MCP client, `crate::mcp`) asked for, with typed arguments.
+pub(crate) enum ToolArgs {
     SearchCompanies(SearchCompanies),
     SearchContacts(SearchContacts),
     SearchDeals(DealFilters),
@@ -432,6 +493,7 @@ enum ToolArgs {
     CreateDeal(DealInput),
     LogActivity(ActivityInput),
     UpdateDeal(DealUpdate),
+    SearchRecords(SearchRecords),
 }
 
 fn typed<T: serde::de::DeserializeOwned>(tool: &str, raw: &Json) -> Result<T, ModelError> {
@@ -447,7 +509,7 @@ fn typed<T: serde::de::DeserializeOwned>(tool: &str, raw: &Json) -> Result<T, Mo
 }
 
 impl ToolArgs {
-    fn parse(name: &str, raw: &Json) -> Result<Self, ModelError> {
+    pub(crate) fn parse(name: &str, raw: &Json) -> Result<Self, ModelError> {
         Ok(match name {
             "search_companies" => ToolArgs::SearchCompanies(typed(name, raw)?),
             "search_contacts" => ToolArgs::SearchContacts(typed(name, raw)?),
@@ -458,13 +520,14 @@ impl ToolArgs {
             "create_deal" => ToolArgs::CreateDeal(typed(name, raw)?),
             "log_activity" => ToolArgs::LogActivity(typed(name, raw)?),
             "update_deal" => ToolArgs::UpdateDeal(typed(name, raw)?),
+            "search_records" => ToolArgs::SearchRecords(typed(name, raw)?),
             other => return Err(ModelError::UnknownTool(other.chars().take(64).collect())),
         })
     }
 
     /// Run the tool as the user; its answer is the text the built-in engine would give
     /// (only what the user may see), with its citations and proposals.
-    async fn run(self, tools: &mut Tools) -> Result<Reply, AssistantError> {
+    pub(crate) async fn run(self, tools: &mut Tools) -> Result<Reply, AssistantError> {
         Ok(match self {
             ToolArgs::SearchCompanies(a) => answer::companies(&tools.search_companies(&a).await?),
             ToolArgs::SearchContacts(a) => {
@@ -487,6 +550,7 @@ impl ToolArgs {
             ToolArgs::CreateDeal(i) => answer::write(tools.create_deal(&i).await?),
             ToolArgs::LogActivity(i) => answer::write(tools.log_activity(&i).await?),
             ToolArgs::UpdateDeal(i) => answer::write(tools.update_deal(&i).await?),
+            ToolArgs::SearchRecords(a) => answer::records(&tools.search_records(&a).await?),
         })
     }
 }
@@ -511,7 +575,7 @@ pub fn tool_schemas() -> Json {
         },
     });
     let deal_filters = json!({
-        "stages": { "type": "array", "items": s, "description": "Stage names: Lead, Qualified, Proposal, Negotiation, Closed Won, Closed Lost" },
+        "stages": { "type": "array", "items": s, "description": "Stage names: Prospecting, Qualification, Proposal, Negotiation, Closed Won, Closed Lost" },
         "owner": { "type": "string", "description": "`me` or a user's name" },
         "amount": amount,
         "close_from": { "type": "string", "description": "YYYY-MM-DD, inclusive" },
@@ -555,6 +619,12 @@ pub fn tool_schemas() -> Json {
                 json!({ "deal": { "type": "string", "description": "The deal's title, company or id" } }),
                 &["deal"]
             ),
+        ),
+        function(
+            "search_records",
+            "Find companies, contacts, deals and activities about a topic: by their words and, where \
+             configured, by meaning (notes, descriptions, subjects)",
+            object(json!({ "query": { "type": "string", "description": "A topic or question" } }), &["query"]),
         ),
         function(
             "create_contact",
@@ -620,6 +690,14 @@ mod tests {
     }
 
     #[test]
+    fn json_objects_are_found_in_fences() {
+        let v = json_object_in("```json\n{\"subject\": \"Hi\"}\n```").expect("object");
+        assert_eq!(v["subject"], "Hi");
+        assert!(json_object_in("no json here").is_err());
+        assert!(json_object_in("{not json}").is_err());
+    }
+
+    #[test]
     fn malformed_calls_are_errors() {
         assert!(matches!(ToolArgs::parse("delete_everything", &json!("{}")), Err(ModelError::UnknownTool(_))));
         assert!(matches!(ToolArgs::parse("search_deals", &json!("{not json")), Err(ModelError::BadArguments { .. })));
@@ -635,11 +713,11 @@ mod tests {
         let schemas = tool_schemas();
         let names: Vec<&str> =
             schemas.as_array().into_iter().flatten().filter_map(|t| t["function"]["name"].as_str()).collect();
-        assert_eq!(names.len(), 9);
+        assert_eq!(names.len(), 10);
         for n in names {
             assert!(
                 !matches!(
-                    ToolArgs::parse(n, &json!({ "deal": "x", "type": "Call", "company": "x" })),
+                    ToolArgs::parse(n, &json!({ "deal": "x", "type": "Call", "company": "x", "query": "x" })),
                     Err(ModelError::UnknownTool(_))
                 ),
                 "{n}"

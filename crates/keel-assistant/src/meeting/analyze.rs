@@ -374,6 +374,18 @@ fn stage_rank(stage: &str) -> usize {
     OPEN_STAGES.iter().position(|s| *s == stage).unwrap_or(if stage == WON { 10 } else { 0 })
 }
 
+/// May a summary recommend moving a deal from `current` to `stage`? Only to a known
+/// stage, only forward (or to lost), never from a closed stage or to the same one.
+pub fn allowed_move(current: Option<&str>, stage: &str) -> bool {
+    let known = OPEN_STAGES.contains(&stage) || stage == WON || stage == LOST;
+    let closed = current.is_some_and(|c| c == WON || c == LOST);
+    let forward = match current {
+        None => true,
+        Some(c) => stage == LOST || stage_rank(stage) > stage_rank(c),
+    };
+    known && !closed && forward && current != Some(stage)
+}
+
 fn recommend(transcript: &str, current: Option<&str>) -> (Option<String>, Option<String>) {
     let lower = format!(" {} ", transcript.to_lowercase());
     for (stage, cues) in STAGE_CUES {

@@ -1,6 +1,10 @@
-//! Meeting summaries: analyse the transcript (`analyze`, pure), then propose what to
-//! record — a Meeting activity with the summary, a Task per action item, and the deal's
-//! stage change when one is recommended. Like every write, it runs on confirmation.
+//! Meeting summaries: with a model configured, the model analyses the transcript and
+//! answers a JSON object (summary, key points, action items, next steps, sentiment,
+//! recommended stage), which is checked field by field; without one, or when it fails
+//! (timeout, 429, 5xx, unreadable or invalid answer), the extractive analysis
+//! (`analyze`, pure) is used and the answer says why. Then propose what to record — a
+//! Meeting activity with the summary, a Task per action item, and the deal's stage change
+//! when one is recommended. Like every write, it runs on confirmation.
 
 pub mod analyze;
 
@@ -9,10 +13,11 @@ use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
 use crate::citation::Citation;
+use crate::engine::{ModelEngine, ModelError};
 use crate::error::AssistantError;
 use crate::proposals::{ProposalView, Step};
 use crate::tools::{Tools, int_of, str_of, uuid_of};
-pub use analyze::{ActionItem, Analysis, analyze};
+pub use analyze::{ActionItem, Analysis, Sentiment, analyze};
 
 /// Longest transcript accepted, in characters.
 pub const MAX_TRANSCRIPT_CHARS: usize = 100_000;
@@ -34,6 +39,104 @@ pub struct SummaryAnswer {
     pub records: Vec<Citation>,
     /// Meeting activity, tasks and stage change, to confirm.
     pub proposal: ProposalView,
+    /// `model` (analysed by the configured model) or `extractive`.
+    pub engine: &'static str,
+    /// Why the configured model's analysis was replaced by the extractive one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fallback_reason: Option<String>,
+}
+
+const MEETING_SYSTEM: &str = "You summarise sales meeting transcripts for a CRM user (\"me\" is the user who took \
+    the notes). Use only what the transcript says. Answer with a JSON object only: {\"summary\": \"2-4 sentences\", \
+    \"key_points\": [\"…\"], \"action_items\": [{\"text\": \"…\", \"owner\": \"a name, me, or null\", \
+    \"due_date\": \"YYYY-MM-DD or null\"}], \"next_steps\": [\"…\"], \"sentiment\": {\"label\": \
+    \"positive|neutral|negative\", \"score\": -100 to 100}, \"recommended_stage\": \"a deal stage or null\", \
+    \"stage_reason\": \"why, or null\"}.";
+
+/// Most entries kept per list from a model, and the longest entry.
+const MODEL_LIST_MAX: usize = 20;
+const MODEL_TEXT_CHARS: usize = 2_000;
+
+fn model_text(v: &Json, what: &str) -> Result<String, ModelError> {
+    let s = v.as_str().map(str::trim).filter(|s| !s.is_empty());
+    match s {
+        Some(s) if s.chars().count() <= MODEL_TEXT_CHARS => Ok(s.to_string()),
+        Some(_) => Err(ModelError::Malformed(format!("{what} is longer than {MODEL_TEXT_CHARS} characters"))),
+        None => Err(ModelError::Malformed(format!("{what} is missing or not text"))),
+    }
+}
+
+fn model_list(v: &Json, what: &str) -> Result<Vec<String>, ModelError> {
+    match v {
+        Json::Null => Ok(Vec::new()),
+        Json::Array(a) => a.iter().take(MODEL_LIST_MAX).map(|x| model_text(x, what)).collect(),
+        _ => Err(ModelError::Malformed(format!("{what} is not a list"))),
+    }
+}
+
+/// Check a model's analysis: every field of the right type and in range, due dates real
+/// dates, the stage a known one that the deal may move to.
+pub fn analysis_from_model(v: &Json, current_stage: Option<&str>) -> Result<Analysis, ModelError> {
+    let summary = model_text(&v["summary"], "summary")?;
+    let key_points = model_list(&v["key_points"], "key_points")?;
+    let next_steps = model_list(&v["next_steps"], "next_steps")?;
+    let mut action_items = Vec::new();
+    match &v["action_items"] {
+        Json::Null => {}
+        Json::Array(items) => {
+            for item in items.iter().take(MODEL_LIST_MAX) {
+                let text = model_text(&item["text"], "action_items.text")?;
+                let owner = match &item["owner"] {
+                    Json::Null => None,
+                    o => Some(model_text(o, "action_items.owner")?),
+                };
+                let due_date = match &item["due_date"] {
+                    Json::Null => None,
+                    Json::String(d) if d.trim().is_empty() => None,
+                    Json::String(d) => match keel_domain::value::parse_date(d.trim()) {
+                        Some(date) => Some(keel_domain::value::format_date(date)),
+                        None => return Err(ModelError::Malformed(format!("due date `{d}` is not YYYY-MM-DD"))),
+                    },
+                    _ => return Err(ModelError::Malformed("action_items.due_date is not text".into())),
+                };
+                action_items.push(ActionItem { text, owner, due_date });
+            }
+        }
+        _ => return Err(ModelError::Malformed("action_items is not a list".into())),
+    }
+    let label = match v["sentiment"]["label"].as_str().map(str::to_lowercase).as_deref() {
+        Some("positive") => "positive",
+        Some("neutral") => "neutral",
+        Some("negative") => "negative",
+        _ => return Err(ModelError::Malformed("sentiment.label is not positive, neutral or negative".into())),
+    };
+    let score = v["sentiment"]["score"]
+        .as_i64()
+        .or_else(|| v["sentiment"]["score"].as_f64().map(|f| f.round() as i64))
+        .filter(|s| (-100..=100).contains(s))
+        .ok_or_else(|| ModelError::Malformed("sentiment.score is not a number from -100 to 100".into()))?;
+    let (recommended_stage, stage_reason) = match &v["recommended_stage"] {
+        Json::Null => (None, None),
+        Json::String(s) if s.trim().is_empty() => (None, None),
+        Json::String(s) => {
+            let stage = s.trim();
+            if !analyze::allowed_move(current_stage, stage) {
+                return Err(ModelError::Malformed(format!("`{stage}` is not a stage this deal can move to")));
+            }
+            let reason = v["stage_reason"].as_str().map(str::trim).filter(|r| !r.is_empty()).map(str::to_string);
+            (Some(stage.to_string()), reason)
+        }
+        _ => return Err(ModelError::Malformed("recommended_stage is not text".into())),
+    };
+    Ok(Analysis {
+        summary,
+        key_points,
+        action_items,
+        next_steps,
+        sentiment: Sentiment { label, score },
+        recommended_stage,
+        stage_reason,
+    })
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -57,7 +160,11 @@ fn description(a: &Analysis) -> String {
     d
 }
 
-pub async fn summarise(tools: &Tools, req: &SummaryRequest) -> Result<SummaryAnswer, AssistantError> {
+pub async fn summarise(
+    tools: &Tools,
+    req: &SummaryRequest,
+    model: Option<&ModelEngine>,
+) -> Result<SummaryAnswer, AssistantError> {
     if req.transcript.trim().is_empty() {
         return Err(AssistantError::field("transcript", "required", "Paste the transcript or your notes"));
     }
@@ -104,7 +211,30 @@ pub async fn summarise(tools: &Tools, req: &SummaryRequest) -> Result<SummaryAns
         records.push(Citation::new("contacts", id, &name));
         about.get_or_insert(name);
     }
-    let analysis = analyze(&req.transcript, tools.today(), deal_state.as_ref().map(|d| d.1.as_str()));
+    let current_stage = deal_state.as_ref().map(|d| d.1.as_str());
+    let mut fallback_reason = None;
+    let mut from_model = None;
+    if let Some(model) = model {
+        let facts = json!({
+            "today": keel_domain::value::format_date(tools.today()),
+            "about": about,
+            "deal_stage": current_stage,
+            "stages": ["Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"],
+        });
+        let prompt = format!("Context: {facts}\n\nTranscript:\n{}", req.transcript);
+        match model.complete_json(MEETING_SYSTEM, &prompt).await {
+            Ok(v) => match analysis_from_model(&v, current_stage) {
+                Ok(a) => from_model = Some(a),
+                Err(e) => fallback_reason = Some(e.to_string()),
+            },
+            Err(e) => fallback_reason = Some(e.to_string()),
+        }
+    }
+    let engine = if from_model.is_some() { "model" } else { "extractive" };
+    let analysis = match from_model {
+        Some(a) => a,
+        None => analyze(&req.transcript, tools.today(), current_stage),
+    };
 
     let mut steps = Vec::new();
     let subject = match &about {
@@ -148,5 +278,33 @@ pub async fn summarise(tools: &Tools, req: &SummaryRequest) -> Result<SummaryAns
         summary.push_str(&format!(", and move the deal to {s}"));
     }
     let proposal = tools.propose_steps("meeting_summary", summary, steps).await?;
-    Ok(SummaryAnswer { analysis, records, proposal })
+    Ok(SummaryAnswer { analysis, records, proposal, engine, fallback_reason })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_models_analysis_is_checked() {
+        let good = json!({
+            "summary": "They liked the demo.", "key_points": ["Budget approved"],
+            "action_items": [{ "text": "Send the proposal", "owner": "me", "due_date": "2099-05-15" }],
+            "next_steps": ["Proposal review"], "sentiment": { "label": "Positive", "score": 60 },
+            "recommended_stage": "Proposal", "stage_reason": "asked for a proposal",
+        });
+        let a = analysis_from_model(&good, Some("Qualification")).expect("valid");
+        assert_eq!(a.sentiment.label, "positive");
+        assert_eq!(a.action_items[0].due_date.as_deref(), Some("2099-05-15"));
+        assert_eq!(a.recommended_stage.as_deref(), Some("Proposal"));
+        let mut backwards = good.clone();
+        backwards["recommended_stage"] = json!("Prospecting");
+        assert!(analysis_from_model(&backwards, Some("Qualification")).is_err());
+        let mut bad_date = good.clone();
+        bad_date["action_items"][0]["due_date"] = json!("next Friday");
+        assert!(analysis_from_model(&bad_date, None).is_err());
+        let mut no_summary = good;
+        no_summary["summary"] = json!("");
+        assert!(analysis_from_model(&no_summary, None).is_err());
+    }
 }

@@ -155,7 +155,7 @@ impl Tools {
                     pairs.push(pair(&format!("amount[{op}]"), v.to_string()));
                 }
             }
-            if !keel_domain::policy::partially_readable(&self.ctx().actor, self.deals_def()?)
+            if !keel_domain::policy::partially_readable(&self.ctx().actor, &self.deals_def()?)
                 .iter()
                 .all(|f| f != "amount")
             {
@@ -196,8 +196,8 @@ impl Tools {
         Ok(Some(pairs))
     }
 
-    fn deals_def(&self) -> Result<&keel_domain::EntityDef, AssistantError> {
-        Ok(self.service().schema().entity("deals").ok_or(keel_service::ServiceError::NotFound)?)
+    fn deals_def(&self) -> Result<keel_domain::EntityDef, AssistantError> {
+        Ok(self.service().schema().entity("deals").cloned().ok_or(keel_service::ServiceError::NotFound)?)
     }
 
     pub async fn search_deals(&mut self, filters: &DealFilters) -> Result<DealHits, AssistantError> {

@@ -9,12 +9,14 @@
 mod companies;
 mod contacts;
 mod deals;
+mod records;
 mod resolve;
 mod summary;
 mod totals;
 mod writes;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use keel_domain::query::{ListQuery, parse_list_query};
 use keel_service::records::PageView;
@@ -26,10 +28,12 @@ use uuid::Uuid;
 
 use crate::AssistantConfig;
 use crate::error::AssistantError;
+use crate::retrieval::Embedder;
 
 pub use companies::{CompanyHits, CompanyRow, SearchCompanies};
 pub use contacts::{ContactHits, ContactRow, SearchContacts};
 pub use deals::{DateField, DealFilters, DealHits, DealRow};
+pub use records::{Found, RecordHit, RecordHits, SearchRecords, Semantic};
 pub use resolve::Resolved;
 pub use summary::DealSummary;
 pub use totals::{DealTotals, Measure};
@@ -49,11 +53,24 @@ pub struct Tools {
     config: AssistantConfig,
     conversation_id: Option<Uuid>,
     calls: Vec<ToolCall>,
+    embedder: Option<Arc<Embedder>>,
+    /// The user's time zone, for "today" (UTC until `load_time_zone`).
+    time_zone: Option<chrono_tz::Tz>,
 }
 
 impl Tools {
     pub fn new(service: Service, ctx: Ctx, config: AssistantConfig, conversation_id: Option<Uuid>) -> Self {
-        Self { service, ctx, config, conversation_id, calls: Vec::new() }
+        Self { service, ctx, config, conversation_id, calls: Vec::new(), embedder: None, time_zone: None }
+    }
+
+    /// Tools whose record search also finds records by meaning (semantic retrieval).
+    pub fn with_embedder(mut self, embedder: Option<Arc<Embedder>>) -> Self {
+        self.embedder = embedder;
+        self
+    }
+
+    pub fn embedder(&self) -> Option<&Embedder> {
+        self.embedder.as_deref()
     }
 
     pub fn service(&self) -> &Service {
@@ -72,9 +89,17 @@ impl Tools {
         self.conversation_id
     }
 
-    /// Today by the service's clock (UTC), for "this month" and due dates.
+    /// Today by the service's clock in the user's time zone (UTC when they set none), for
+    /// "this month" and due dates.
     pub fn today(&self) -> Date {
-        self.service.now().date()
+        local_date(self.service.now(), self.time_zone)
+    }
+
+    /// Read the asking user's time zone (the `time_zone` of their user record).
+    pub async fn load_time_zone(&mut self) -> Result<(), AssistantError> {
+        let me = self.service.get_record(&self.ctx, "users", self.ctx.actor.user_id).await?;
+        self.time_zone = me.text("time_zone").and_then(|z| z.parse::<chrono_tz::Tz>().ok());
+        Ok(())
     }
 
     /// The calls made so far, in order; empties the record.
@@ -90,7 +115,8 @@ impl Tools {
     /// A list query built from URL-style pairs and checked against the entity's metadata,
     /// exactly as the REST list endpoint does.
     pub(crate) fn query(&self, entity: &str, pairs: &[(String, String)]) -> Result<ListQuery, AssistantError> {
-        let def = self.service.schema().entity(entity).ok_or(keel_service::ServiceError::NotFound)?;
+        let schema = self.service.schema();
+        let def = schema.entity(entity).ok_or(keel_service::ServiceError::NotFound)?;
         parse_list_query(def, pairs).map_err(AssistantError::Invalid)
     }
 
@@ -117,6 +143,18 @@ impl Tools {
     }
 }
 
+/// The date at `now` in `zone` (UTC when None).
+pub fn local_date(now: time::OffsetDateTime, zone: Option<chrono_tz::Tz>) -> Date {
+    use chrono::{Offset, TimeZone};
+    let Some(zone) = zone else { return now.date() };
+    let Some(utc) = chrono::DateTime::from_timestamp(now.unix_timestamp(), 0) else { return now.date() };
+    let seconds = zone.offset_from_utc_datetime(&utc.naive_utc()).fix().local_minus_utc();
+    match time::UtcOffset::from_whole_seconds(seconds) {
+        Ok(offset) => now.to_offset(offset).date(),
+        Err(_) => now.date(),
+    }
+}
+
 pub(crate) fn pair(k: &str, v: impl Into<String>) -> (String, String) {
     (k.to_string(), v.into())
 }
@@ -135,4 +173,22 @@ pub(crate) fn int_of(row: &Map<String, Json>, field: &str) -> Option<i64> {
 
 pub(crate) fn is_redacted(row: &Map<String, Json>, field: &str) -> bool {
     row.get("_redacted").and_then(Json::as_array).is_some_and(|a| a.iter().any(|f| f.as_str() == Some(field)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_date;
+    use time::macros::datetime;
+
+    #[test]
+    fn today_follows_the_time_zone() {
+        let now = datetime!(2026-11-25 11:30 UTC);
+        assert_eq!(local_date(now, None).to_string(), "2026-11-25");
+        // Auckland is UTC+13 in November (daylight time): already the 26th.
+        assert_eq!(local_date(now, Some(chrono_tz::Pacific::Auckland)).to_string(), "2026-11-26");
+        assert_eq!(
+            local_date(datetime!(2026-11-25 03:00 UTC), Some(chrono_tz::America::Los_Angeles)).to_string(),
+            "2026-11-24"
+        );
+    }
 }

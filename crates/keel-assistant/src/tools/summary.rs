@@ -57,7 +57,8 @@ impl Tools {
             .await?
             .and_then(|c| Some((uuid_of(&c, "id")?, str_of(&c, "full_name")?.to_string())));
         let owner = visible(self, "users", deal.owner_id).await?.and_then(|u| str_of(&u, "name").map(str::to_string));
-        let def = self.service().schema().entity("activities").ok_or(keel_service::ServiceError::NotFound)?;
+        let schema = self.service().schema();
+        let def = schema.entity("activities").ok_or(keel_service::ServiceError::NotFound)?;
         let query = keel_domain::query::parse_list_query(
             def,
             &[pair("sort", "-created_at"), pair("limit", RECENT_ACTIVITIES.to_string())],

@@ -66,7 +66,7 @@ fn transport(c: &SmtpConfig) -> Result<AsyncSmtpTransport<Tokio1Executor>, Actio
     Ok(builder.build())
 }
 
-pub(super) async fn send(rt: &Runtime, input: &Json) -> Result<Json, ActionError> {
+pub(crate) async fn send(rt: &Runtime, input: &Json) -> Result<Json, ActionError> {
     let Some(smtp) = &rt.config.smtp else {
         return Err(ActionError::Permanent("email is not configured: set KEEL_SMTP_HOST".into()));
     };

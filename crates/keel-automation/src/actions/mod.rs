@@ -2,8 +2,8 @@
 //! also what a dry run shows and what the run history keeps), then executed with an
 //! idempotency key derived from the job and the action's index.
 
-mod email;
-mod http;
+pub(crate) mod email;
+pub(crate) mod http;
 mod records;
 pub mod script;
 
@@ -63,7 +63,7 @@ pub struct Runtime {
     pub service: Service,
     pub config: Arc<AutomationConfig>,
     env: Environment<'static>,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
 }
 
 /// Run a script (on a blocking thread: it is CPU work, bounded by its time limit) and

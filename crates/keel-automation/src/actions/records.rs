@@ -63,8 +63,7 @@ pub(super) async fn render(rt: &Runtime, action: &Action, target: &Target<'_>) -
                     let def = target.entity.field(field);
                     let entity = def
                         .and_then(|f| f.reference.as_deref())
-                        .and_then(|r| rt.service.schema().entity(r))
-                        .cloned()
+                        .and_then(|r| rt.service.schema().entity(r).cloned())
                         .ok_or_else(|| ActionError::Permanent(format!("`{field}` is not a reference field")))?;
                     (entity, ctx["record"][field].as_str().map(str::to_string))
                 }
@@ -112,7 +111,8 @@ pub(super) async fn render(rt: &Runtime, action: &Action, target: &Target<'_>) -
 
 /// The next active member of `team`, in turn (by id), counted per team.
 async fn next_member(rt: &Runtime, target: &Target<'_>, team: &str) -> Result<String, ActionError> {
-    let users = rt.service.schema().entity("users").ok_or_else(|| ActionError::Permanent("no users".into()))?;
+    let schema = rt.service.schema();
+    let users = schema.entity("users").ok_or_else(|| ActionError::Permanent("no users".into()))?;
     let pairs: Vec<(String, String)> = [("team_id", team), ("is_active", "true"), ("sort", "id"), ("limit", "200")]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -64,6 +64,11 @@ pub fn convert(field: &FieldDef, text: &str, currency: Option<&str>) -> Result<C
             Err(_) if field.ty == FieldType::Reference => return Ok(Cell::Lookup(t.to_string())),
             Err(_) => return Err(("invalid_id", format!("{} must be a Keel id (a UUID), not `{t}`", field.label))),
         },
+        // A multi-select cell lists its options separated by `;` (or `,` when there is no `;`).
+        FieldType::MultiSelect => {
+            let sep = if t.contains(';') { ';' } else { ',' };
+            Json::Array(t.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(Json::from).collect())
+        }
         _ => Json::from(t),
     };
     Ok(Cell::Value(value))

@@ -28,11 +28,34 @@ pub fn apply(
         "contacts" => contacts::apply(after, errors),
         "deals" => deals::apply(entity, before, after, explicit, ctx, errors),
         "activities" => activities::apply(before, after, ctx),
-        // `has_default` promises a role on create: the least privileged one.
-        "users" if before.is_none() && after.get("role").is_null() => {
-            after.set("role", crate::value::Value::Text(DEFAULT_ROLE.to_string()));
+        "users" => {
+            // `has_default` promises a role on create: the least privileged one.
+            if before.is_none() && after.get("role").is_null() {
+                after.set("role", crate::value::Value::Text(DEFAULT_ROLE.to_string()));
+            }
+            if explicit.contains("time_zone") {
+                time_zone(after, errors);
+            }
         }
         _ => {}
+    }
+}
+
+/// A user's `time_zone` is an IANA name (`Europe/Berlin`, `Pacific/Auckland`, `UTC`);
+/// empty means none (UTC).
+fn time_zone(after: &mut Record, errors: &mut FieldErrors) {
+    let Some(raw) = after.text("time_zone").map(str::trim) else { return };
+    if raw.is_empty() {
+        after.set("time_zone", crate::value::Value::Null);
+        return;
+    }
+    match raw.parse::<chrono_tz::Tz>() {
+        Ok(tz) => after.set("time_zone", crate::value::Value::Text(tz.name().to_string())),
+        Err(_) => errors.push(
+            "time_zone",
+            "invalid_time_zone",
+            "Time zone must be an IANA time-zone name such as Europe/Berlin, America/New_York or UTC",
+        ),
     }
 }
 

@@ -5,7 +5,14 @@ use std::collections::BTreeMap;
 use super::{EntityDef, FieldDef, FieldType as T, OnDelete, Schema, SelectOption};
 
 fn opt(value: &str) -> SelectOption {
-    SelectOption { value: value.to_string(), label: value.to_string(), probability: None, closed: None, color: None }
+    SelectOption {
+        value: value.to_string(),
+        label: value.to_string(),
+        probability: None,
+        closed: None,
+        color: None,
+        retired: false,
+    }
 }
 
 fn opts(values: &[&str]) -> Vec<SelectOption> {
@@ -13,11 +20,11 @@ fn opts(values: &[&str]) -> Vec<SelectOption> {
 }
 
 fn colored(values: &[(&str, &'static str)]) -> Vec<SelectOption> {
-    values.iter().map(|(v, c)| SelectOption { color: Some(c), ..opt(v) }).collect()
+    values.iter().map(|(v, c)| SelectOption { color: Some(c.to_string()), ..opt(v) }).collect()
 }
 
 fn stage(value: &str, probability: i64, closed: Option<&'static str>) -> SelectOption {
-    SelectOption { probability: Some(probability), closed, ..opt(value) }
+    SelectOption { probability: Some(probability), closed: closed.map(str::to_string), ..opt(value) }
 }
 
 pub const INDUSTRIES: &[&str] = &["Technology", "Healthcare", "Finance", "Retail", "Manufacturing", "Other"];

@@ -1,18 +1,21 @@
 //! Schema as data: every entity and field is described by metadata. Validation, list
 //! filters, sorting, the OpenAPI document and `GET /api/v1/schema` all derive from it.
-//! Custom fields (a later issue) are more `FieldDef`s in the same registry.
+//! Custom fields are more `FieldDef`s in the same registry (`custom`): the running
+//! schema is the built-in one, with stored option lists applied, plus the stored custom
+//! field definitions.
 
 mod builtin;
+pub mod custom;
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use builtin::{
     ACTIVITY_TYPES, COMPANY_SIZES, DEAL_SOURCES, DEPARTMENTS, INDUSTRIES, PRIORITIES, ROLES, builtin_schema,
 };
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FieldType {
     /// A record's own UUIDv7 id.
@@ -35,6 +38,10 @@ pub enum FieldType {
     Timestamp,
     /// UUID of a record of `reference` entity.
     Reference,
+    /// An exact decimal number (4 places), stored as an integer of 1/10 000.
+    Decimal,
+    /// Any number of `options`, as a JSON array of option values.
+    MultiSelect,
 }
 
 impl FieldType {
@@ -57,6 +64,8 @@ impl FieldType {
         match self {
             FieldType::Integer | FieldType::Money | FieldType::Percent => "integer",
             FieldType::Boolean => "boolean",
+            FieldType::Decimal => "number",
+            FieldType::MultiSelect => "array",
             _ => "string",
         }
     }
@@ -95,18 +104,23 @@ pub enum OnDelete {
     Restrict,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SelectOption {
     pub value: String,
+    #[serde(default)]
     pub label: String,
     /// Deal stages carry the win probability the stage implies.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub probability: Option<i64>,
     /// Deal stages that close a deal: "won" or "lost".
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub closed: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub color: Option<&'static str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<String>,
+    /// Retired options stay valid on records that hold them but cannot be chosen anew.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -140,6 +154,22 @@ pub struct FieldDef {
     pub hidden: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub help: Option<String>,
+    /// Defined by an admin at run time (`custom_fields`); its column is the field's name.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub custom: bool,
+    /// The admin-facing type of a custom field where it says more than `type` does
+    /// (`rating`, `currency`, `datetime`, …): forms pick their widget by it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The value a create gets when the field is left out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Value>,
+    /// Only these roles (and admins) may read the field; elsewhere it is redacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub read_roles: Option<Vec<String>>,
+    /// Only these roles (and admins) may write the field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub write_roles: Option<Vec<String>>,
 }
 
 impl FieldDef {
@@ -173,6 +203,11 @@ impl FieldDef {
             searchable: false,
             hidden: false,
             help: None,
+            custom: false,
+            kind: None,
+            default: None,
+            read_roles: None,
+            write_roles: None,
         }
     }
     pub fn required(mut self) -> Self {

@@ -60,10 +60,14 @@ pub enum AuditAction {
     AuditPurged,
     /// A CSV import finished (or stopped): its counts and status.
     ImportCompleted,
+    /// Duplicates were merged into a survivor (details: the merge id, the others, the fields taken).
+    RecordsMerged,
+    /// A merge was undone.
+    MergeUndone,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::RecordCreated,
         AuditAction::RecordUpdated,
         AuditAction::RecordDeleted,
@@ -78,6 +82,8 @@ impl AuditAction {
         AuditAction::SettingsChanged,
         AuditAction::AuditPurged,
         AuditAction::ImportCompleted,
+        AuditAction::RecordsMerged,
+        AuditAction::MergeUndone,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -96,6 +102,8 @@ impl AuditAction {
             AuditAction::SettingsChanged => "settings.changed",
             AuditAction::AuditPurged => "audit.purged",
             AuditAction::ImportCompleted => "import.completed",
+            AuditAction::RecordsMerged => "record.merged",
+            AuditAction::MergeUndone => "merge.undone",
         }
     }
 
@@ -210,20 +218,23 @@ pub(crate) async fn record_changed(tx: &mut Tx, ctx: &Ctx, change: &NewChange) -
 
 /// The audit entries for many record changes at once (a batch write): one head read,
 /// one chained multi-row insert, an entry per change as `record_changed` would write.
-pub(crate) async fn records_changed(tx: &mut Tx, ctx: &Ctx, changes: &[NewChange]) -> Result<(), ServiceError> {
-    let Some(first) = changes.first() else {
+/// Takes the changes by value so each diff moves into its entry instead of being copied.
+pub(crate) async fn records_changed(tx: &mut Tx, ctx: &Ctx, mut changes: Vec<NewChange>) -> Result<(), ServiceError> {
+    let Some(at) = changes.first().map(|c| c.at) else {
         return Ok(());
     };
+    let diffs: Vec<Json> = changes.iter_mut().map(|c| c.diff.take()).collect();
     let events = changes
         .iter()
-        .map(|c| Event {
+        .zip(diffs)
+        .map(|(c, diff)| Event {
             action: AuditAction::of_change(c.op),
             entity: Some(&c.entity),
             record_id: Some(c.record_id),
-            details: json!({ "diff": c.diff }),
+            details: json!({ "diff": diff }),
         })
         .collect();
-    append(tx, Source::of(ctx), first.at, events).await
+    append(tx, Source::of(ctx), at, events).await
 }
 
 /// The demo loader writes up to thousands of records per call; one summary entry per

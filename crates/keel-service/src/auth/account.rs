@@ -13,7 +13,8 @@ use crate::{Ctx, Service, ServiceError};
 impl Service {
     /// The user record with this id (trashed or not), for the auth use cases.
     pub(crate) async fn user_record(&self, id: Uuid) -> Result<Record, ServiceError> {
-        let users = self.entity("users")?;
+        let schema_users = self.schema();
+        let users = schema_users.entity("users").ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.read().await?;
         records::get(&mut tx, users, id, &RowScope::All).await?.ok_or(ServiceError::NotFound)
     }

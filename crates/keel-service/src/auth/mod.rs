@@ -79,7 +79,8 @@ impl Service {
     }
 
     async fn user_by(&self, field: &str, value: Value) -> Result<Option<Record>, ServiceError> {
-        let users = self.entity("users")?;
+        let schema_users = self.schema();
+        let users = schema_users.entity("users").ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.read().await?;
         let mut q = ListQuery::default_for(users);
         q.limit = 1;
@@ -137,7 +138,8 @@ impl Service {
         self.login_attempt_succeeded(&mut tx, &attempt).await?;
         crate::audit::login_succeeded(&mut tx, actor.user_id, now, ip, user_agent).await?;
         tx.commit().await?;
-        let users = self.entity("users")?;
+        let schema_users = self.schema();
+        let users = schema_users.entity("users").ok_or(crate::ServiceError::NotFound)?;
         Ok(Login { session_token: secret, user: users.public_json(&user), expires_at })
     }
 
@@ -161,7 +163,8 @@ impl Service {
     }
 
     pub(crate) async fn actor_for(&self, user_id: Uuid) -> Result<Actor, ServiceError> {
-        let users = self.entity("users")?;
+        let schema_users = self.schema();
+        let users = schema_users.entity("users").ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.read().await?;
         let user = records::get(&mut tx, users, user_id, &RowScope::All).await?;
         drop(tx);
@@ -253,7 +256,8 @@ impl Service {
 
     /// On first start, with no users at all, create an admin and return its password.
     pub async fn bootstrap_admin(&self, email: &str) -> Result<Option<String>, ServiceError> {
-        let users = self.entity("users")?;
+        let schema_users = self.schema();
+        let users = schema_users.entity("users").ok_or(crate::ServiceError::NotFound)?;
         let count = {
             let mut tx = self.db.read().await?;
             records::count_all(&mut tx, users).await?

@@ -62,7 +62,8 @@ impl Service {
     /// An admin ends all of a user's sessions (and, with `tokens`, their API tokens).
     pub async fn revoke_user_sessions(&self, ctx: &Ctx, user_id: Uuid, tokens: bool) -> Result<Revoked, ServiceError> {
         keel_domain::policy::can_administer(&ctx.actor, keel_domain::policy::AdminPower::RevokeSessions)?;
-        let users = self.entity("users")?;
+        let schema_users = self.schema();
+        let users = schema_users.entity("users").ok_or(crate::ServiceError::NotFound)?;
         let exists = {
             let mut tx = self.db.read().await?;
             records::get(&mut tx, users, user_id, &RowScope::All).await?.is_some()

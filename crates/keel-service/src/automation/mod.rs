@@ -5,13 +5,16 @@
 
 mod dispatch;
 mod queue;
+mod webhooks;
 mod workflows;
 
 pub use dispatch::Planned;
 pub use keel_store::automation::jobs::{Job, JobStatus, NewJob};
 pub use keel_store::automation::runs::{NewRun, Run, Step};
+pub use keel_store::automation::webhooks::{Attempt, Delivery, StoredWebhook};
 pub use keel_store::automation::workflows::StoredWorkflow;
 pub use queue::JobOutcome;
+pub use webhooks::{PlannedDelivery, WEBHOOK_ENTITIES, WebhookEvent, WebhookInput};
 pub use workflows::WorkflowInput;
 
 use keel_domain::policy::{self, AdminPower};

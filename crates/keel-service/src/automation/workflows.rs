@@ -4,7 +4,7 @@
 //! keel-automation; here it is a JSON document.
 
 use keel_store::automation::{jobs, runs, workflows};
-use keel_store::changes::{self, ChangeOp, NewChange};
+use keel_store::changes::{self, ChangeOp};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
@@ -166,15 +166,7 @@ impl Service {
         after: Option<&StoredWorkflow>,
     ) -> Result<(), ServiceError> {
         let record_id = after.or(before).map(|w| w.id).ok_or(ServiceError::NotFound)?;
-        let entry = NewChange {
-            at: self.clock.now(),
-            actor_id: Some(ctx.actor.user_id).filter(|id| !id.is_nil()),
-            entity: "workflows".into(),
-            record_id,
-            op,
-            diff: diff(before, after),
-            request_id: ctx.request_id.clone(),
-        };
+        let entry = ctx.change(self.clock.now(), "workflows", record_id, op, diff(before, after));
         changes::append(tx, &entry).await?;
         crate::audit::record_changed(tx, ctx, &entry).await
     }

@@ -14,7 +14,10 @@
 //! - `reader`: bytes → rows (encoding, separator, quoting), streaming.
 //! - `resolve`: companies, owners and contacts by name/domain/email; update keys.
 //! - `run`: the two passes, batches, bookkeeping and the report.
+//! - `background`: imports queued over the API, run by `keel serve` with progress, and
+//!   resumed after a restart.
 
+mod background;
 mod reader;
 mod resolve;
 mod run;
@@ -33,6 +36,7 @@ use uuid::Uuid;
 
 use crate::{Ctx, Service, ServiceError};
 
+pub use background::{INTERRUPTED, LEASE_LOST, spawn_runner};
 pub use reader::{encoding_for, separator_for};
 pub use run::Progress;
 
@@ -41,7 +45,7 @@ pub const PREVIEW_ROWS: usize = 20;
 /// Row errors kept in a report and in the `imports` table (all are counted).
 pub const MAX_REPORTED_ERRORS: usize = 1000;
 /// Rows per transaction unless asked otherwise.
-pub const DEFAULT_BATCH_SIZE: usize = 1000;
+pub const DEFAULT_BATCH_SIZE: usize = 5000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -232,8 +236,14 @@ pub fn import_json(r: &ImportRow) -> serde_json::Value {
         "companies_created": r.companies_created,
         "next_row": r.next_row,
         "options": r.options,
+        "encoding": r.options.get("encoding"),
+        "separator": r.options.get("separator"),
         "error_count": r.error_count,
         "errors": r.errors,
+        // Progress: `phase` is queued, validating, importing or done; `rows_done` counts
+        // the data rows the phase has finished (of `rows` once the dry run counted them).
+        "phase": r.phase,
+        "rows_done": r.rows_done,
         "started_at": keel_domain::value::format_timestamp(r.started_at),
         "finished_at": r.finished_at.map(keel_domain::value::format_timestamp),
     })
@@ -251,7 +261,8 @@ impl Service {
     ) -> Result<Preview, ServiceError> {
         let _ = ctx;
         importable(self, entity_name)?;
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let mut file = run::open_file(source, format)?;
         let columns = mapping::apply_overrides(entity, mapping::auto_map(entity, &file.headers), &format.mapping)?;
         let mut rows = Vec::new();
@@ -282,7 +293,7 @@ impl Service {
         progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
     ) -> Result<ImportReport, ServiceError> {
         importable(self, &options.entity)?;
-        run::Importer::new(self, ctx, source, options)?.run(progress).await
+        run::Importer::new(self, ctx, source, options)?.run(progress, None).await
     }
 
     /// Imports newest first: admins see everyone's, others their own.
@@ -298,7 +309,8 @@ impl Service {
 
     /// The first admin (oldest), whom `keel import` acts as unless told otherwise.
     pub async fn first_admin(&self) -> Result<Option<Uuid>, ServiceError> {
-        let users = self.entity("users")?;
+        let schema_users = self.schema();
+        let users = schema_users.entity("users").ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.read().await?;
         let mut q = keel_domain::query::ListQuery::default_for(users);
         q.limit = 1;

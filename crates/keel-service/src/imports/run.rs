@@ -33,8 +33,25 @@ pub struct Progress {
     pub phase: &'static str,
     /// Data rows done in this phase.
     pub rows: u64,
+    /// Data rows in the file, once the dry run has counted them (the import phase).
+    pub total: Option<u64>,
     pub elapsed: Duration,
 }
+
+/// A background import's hold on its `imports` row: progress goes to the row as it
+/// happens, the lease is renewed with it, and the runner's stop signal ends the run
+/// between batches (the row keeps where it was; the next runner resumes it).
+pub(crate) struct Held {
+    pub stop: tokio::sync::watch::Receiver<bool>,
+    /// The file was partly imported by an earlier runner: rows before `resume_from` are
+    /// already in the row's counts (created, skipped …).
+    pub resuming: bool,
+}
+
+/// How long a runner holds an import without renewing its lease (every batch does).
+pub const LEASE: Duration = Duration::from_secs(60);
+/// The dry run writes its progress at most this often.
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 pub(crate) fn open_file(source: &ImportSource, format: &Format) -> Result<CsvFile, ServiceError> {
     let encoding = format.encoding.as_deref().map(encoding_for).transpose()?;
@@ -57,7 +74,7 @@ fn param_error(field: &str, code: &'static str, message: impl Into<String>) -> S
 
 /// Counts and errors of one pass.
 #[derive(Debug, Default)]
-struct Tally {
+pub(crate) struct Tally {
     rows: u64,
     counts: BatchCounts,
     skipped: u64,
@@ -110,7 +127,9 @@ struct RowInput {
 pub(crate) struct Importer<'a> {
     service: &'a Service,
     ctx: &'a Ctx,
-    entity: &'a EntityDef,
+    /// The schema this import runs against (one snapshot for the whole run).
+    schema: std::sync::Arc<keel_domain::Schema>,
+    entity_name: String,
     source: ImportSource,
     opts: ImportOptions,
     key: Option<String>,
@@ -119,16 +138,26 @@ pub(crate) struct Importer<'a> {
     encoding: String,
     separator: String,
     started: Instant,
+    held: Option<Held>,
 }
 
 impl<'a> Importer<'a> {
+    /// The entity being imported (present: `new` checked it in this same schema).
+    fn entity(&self) -> &EntityDef {
+        match self.schema.entity(&self.entity_name) {
+            Some(e) => e,
+            None => unreachable_entity(),
+        }
+    }
+
     pub fn new(
         service: &'a Service,
         ctx: &'a Ctx,
         source: ImportSource,
         opts: ImportOptions,
     ) -> Result<Importer<'a>, ServiceError> {
-        let entity = service.entity(&opts.entity)?;
+        let schema = service.schema();
+        let entity = schema.entity(&opts.entity).ok_or(crate::ServiceError::NotFound)?;
         let key = match opts.mode {
             ImportMode::Create => None,
             _ => {
@@ -169,10 +198,12 @@ impl<'a> Importer<'a> {
         let currency_column = columns.iter().find(|c| c.field.as_deref() == Some("currency")).map(|c| c.column);
         let batch_size = opts.batch_size.clamp(1, 5000);
         let opts = ImportOptions { batch_size, ..opts };
+        let entity_name = entity.name.clone();
         Ok(Importer {
             service,
             ctx,
-            entity,
+            schema: schema.clone(),
+            entity_name,
             source,
             key,
             columns,
@@ -181,7 +212,26 @@ impl<'a> Importer<'a> {
             separator: super::separator_name(file.separator),
             opts,
             started: Instant::now(),
+            held: None,
         })
+    }
+
+    /// Run as a background import holding its `imports` row.
+    pub fn held(self, held: Held) -> Self {
+        Self { held: Some(held), ..self }
+    }
+
+    fn lease_until(&self) -> time::OffsetDateTime {
+        self.service.clock.now() + LEASE
+    }
+
+    fn stopping(&self) -> Result<(), ServiceError> {
+        match &self.held {
+            Some(h) if *h.stop.borrow() => {
+                Err(ServiceError::conflict(super::INTERRUPTED, "Keel stopped; the import resumes when it starts again"))
+            }
+            _ => Ok(()),
+        }
     }
 
     fn write_context(&self) -> WriteContext {
@@ -192,7 +242,7 @@ impl<'a> Importer<'a> {
         ImportReport {
             id,
             status,
-            entity: self.entity.name.clone(),
+            entity: self.entity().name.clone(),
             mode: self.opts.mode.as_str(),
             key: self.key.clone(),
             dry_run: self.opts.dry_run,
@@ -213,40 +263,87 @@ impl<'a> Importer<'a> {
         }
     }
 
+    /// Check the file, then import it. `held`: the `imports` row of a background import
+    /// (queued, or part-way when resumed); without it the row is made after the dry run.
     pub async fn run(
         self,
         progress: Option<&(dyn Fn(super::Progress) + Send + Sync)>,
+        held: Option<ImportRow>,
     ) -> Result<ImportReport, ServiceError> {
-        let checked = self.pass(None, progress).await?;
+        let mut held = held;
+        let checked = self.pass(held.as_mut(), false, progress).await?;
         let tally = checked.0;
         if self.opts.dry_run {
             let status = if tally.error_count == 0 { "valid" } else { "invalid" };
             return Ok(self.report(None, status, tally, None));
         }
-        let mut row = self.import_row(&tally);
+        let background = held.is_some();
+        let mut row = match held {
+            Some(mut row) => {
+                row.total_rows = tally.rows as i64;
+                row.failed = tally.failed as i64;
+                row.errors = json!(tally.errors);
+                row.error_count = tally.error_count as i64;
+                row.next_row = Some(self.opts.resume_from.unwrap_or(1) as i64);
+                row
+            }
+            None => self.import_row(&tally),
+        };
         if tally.error_count > 0 {
             row.status = "rejected".into();
+            row.phase = "done".into();
             row.finished_at = Some(self.service.clock.now());
+            row.locked_until = None;
             let mut tx = self.service.db.side_write().await?;
-            store::insert(&mut tx, &row).await?;
+            if background {
+                store::update(&mut tx, &row).await?;
+                store::delete_file(&mut tx, row.id).await?;
+            } else {
+                store::insert(&mut tx, &row).await?;
+            }
             tx.commit().await?;
             return Ok(self.report(Some(row.id), "rejected", tally, None));
         }
         {
+            row.phase = "importing".into();
+            row.rows_done = 0;
+            if background {
+                row.locked_until = Some(self.lease_until());
+            }
             let mut tx = self.service.db.side_write().await?;
-            store::insert(&mut tx, &row).await?;
+            if background {
+                store::update(&mut tx, &row).await?;
+            } else {
+                store::insert(&mut tx, &row).await?;
+            }
             tx.commit().await?;
         }
-        let result = self.pass(Some(&mut row), progress).await;
+        let result = self.pass(Some(&mut row), true, progress).await;
         let (tally, next_row, failure) = match result {
             Ok((tally, next_row)) => (tally, next_row, None),
+            Err(e) if super::background::hands_over(&e) => return Err(e),
             Err(e) => (Tally::default(), row.next_row.map(|n| n as u64), Some(e)),
         };
         let status = if failure.is_none() && next_row.is_none() { "completed" } else { "failed" };
-        let report_tally = if failure.is_some() { self.tally_of(&row) } else { tally };
+        // Counts as committed (with an earlier runner's, when resumed); errors of this run.
+        let mut report_tally =
+            Tally { error_count: tally.error_count, failed: tally.failed, errors: tally.errors, ..self.tally_of(&row) };
+        if let Some(e) = &failure {
+            report_tally.error_count += 1;
+            report_tally.errors.push(RowError {
+                row: row.next_row.map_or(0, |n| n as u64),
+                line: 0,
+                column: None,
+                field: None,
+                code: "import_stopped".into(),
+                message: super::background::stopped_because(e),
+            });
+        }
         row.status = status.into();
+        row.phase = "done".into();
         row.next_row = next_row.map(|n| n as i64);
         row.finished_at = Some(self.service.clock.now());
+        row.locked_until = None;
         row.error_count = report_tally.error_count as i64;
         row.failed = report_tally.failed as i64;
         row.errors = json!(report_tally.errors);
@@ -272,13 +369,13 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn import_row(&self, tally: &Tally) -> ImportRow {
+    pub(crate) fn import_row(&self, tally: &Tally) -> ImportRow {
         let mapping: Vec<Json> = self.columns.iter().map(|c| json!({ "header": c.header, "field": c.field })).collect();
         ImportRow {
             id: Uuid::now_v7(),
             user_id: self.ctx.actor.user_id,
             file_name: self.opts.file_name.as_ref().map(|f| f.chars().take(255).collect()),
-            entity: self.entity.name.clone(),
+            entity: self.entity().name.clone(),
             mode: self.opts.mode.as_str().into(),
             key_field: self.key.clone(),
             status: "running".into(),
@@ -303,16 +400,22 @@ impl<'a> Importer<'a> {
             error_count: tally.error_count as i64,
             started_at: self.service.clock.now(),
             finished_at: None,
+            phase: "validating".into(),
+            rows_done: 0,
+            locked_by: None,
+            locked_until: None,
         }
     }
 
-    /// Record the outcome and audit it, in one transaction.
+    /// Record the outcome and audit it, in one transaction (a background import's stored
+    /// file goes with it).
     async fn finish(&self, row: &ImportRow) -> Result<(), ServiceError> {
         let mut tx = self.service.db.write().await?;
         store::update(&mut tx, row).await?;
+        store::delete_file(&mut tx, row.id).await?;
         let event = crate::audit::Event {
             action: crate::audit::AuditAction::ImportCompleted,
-            entity: Some(&self.entity.name),
+            entity: Some(&self.entity().name),
             record_id: Some(row.id),
             details: json!({
                 "import_id": row.id,
@@ -338,22 +441,33 @@ impl<'a> Importer<'a> {
     /// Read the whole file: check every row (`import` None), or write batch by batch
     /// into `import`. Returns the tally and, when a write stopped early, the first row
     /// not written.
+    ///
+    /// A background import passes its row to the dry run too, which records its progress
+    /// there (at most every `PROGRESS_EVERY`) and renews the lease.
     async fn pass(
         &self,
         mut import: Option<&mut ImportRow>,
+        writing: bool,
         progress: Option<&(dyn Fn(super::Progress) + Send + Sync)>,
     ) -> Result<(Tally, Option<u64>), ServiceError> {
         let file = open_file(&self.source, &self.opts.format)?;
         let (sender, mut batches) = tokio::sync::mpsc::channel::<Result<Vec<RawRow>, ServiceError>>(READ_AHEAD);
         let batch_size = self.opts.batch_size;
         let reader = std::thread::spawn(move || read_batches(file, batch_size, sender));
-        let writing = import.is_some();
         let phase = if writing { "importing" } else { "validating" };
+        let total = import.as_deref().filter(|_| writing).map(|r| r.total_rows as u64);
+        // Counts an earlier runner committed (a resumed background import).
+        let base = match (&self.held, import.as_deref()) {
+            (Some(h), Some(row)) if h.resuming && writing => self.tally_of(row),
+            _ => Tally::default(),
+        };
+        let mut noted = Instant::now();
         let mut state = FileState::default();
         let mut tally = Tally::default();
         let mut shared: Option<Tx> = None;
         let mut stopped_at = None;
         while let Some(batch) = batches.recv().await {
+            self.stopping()?;
             let batch = batch?;
             let Some(first_row) = batch.first().map(|r| r.row) else { continue };
             let mut tx = match shared.take() {
@@ -373,14 +487,34 @@ impl<'a> Importer<'a> {
                 break;
             }
             tally.add_errors(errors);
-            if let Some(row) = import.as_deref_mut() {
-                row.created = tally.counts.created as i64;
-                row.updated = tally.counts.updated as i64;
-                row.unchanged = tally.counts.unchanged as i64;
-                row.skipped = tally.skipped as i64;
-                row.companies_created = tally.companies_created as i64;
+            if let Some(row) = import.as_deref_mut().filter(|_| writing) {
+                row.created = (base.counts.created + tally.counts.created) as i64;
+                row.updated = (base.counts.updated + tally.counts.updated) as i64;
+                row.unchanged = (base.counts.unchanged + tally.counts.unchanged) as i64;
+                row.skipped = (base.skipped + tally.skipped) as i64;
+                row.companies_created = (base.companies_created + tally.companies_created) as i64;
                 row.next_row = Some(tally.rows as i64 + 1);
+                row.rows_done = tally.rows as i64;
+                if self.held.is_some() {
+                    row.locked_until = Some(self.lease_until());
+                }
                 store::update(&mut tx, row).await?;
+            } else if let Some(row) = import.as_deref_mut()
+                && self.held.is_some()
+                && noted.elapsed() >= PROGRESS_EVERY
+            {
+                drop(tx);
+                row.phase = "validating".into();
+                row.rows_done = tally.rows as i64;
+                row.locked_until = Some(self.lease_until());
+                let mut side = self.service.db.side_write().await?;
+                store::update(&mut side, row).await?;
+                side.commit().await?;
+                noted = Instant::now();
+                if let Some(report) = progress {
+                    report(super::Progress { phase, rows: tally.rows, total, elapsed: self.started.elapsed() });
+                }
+                continue;
             }
             if writing && self.opts.all_or_nothing {
                 shared = Some(tx);
@@ -388,7 +522,7 @@ impl<'a> Importer<'a> {
                 tx.commit().await?;
             }
             if let Some(report) = progress {
-                report(super::Progress { phase, rows: tally.rows, elapsed: self.started.elapsed() });
+                report(super::Progress { phase, rows: tally.rows, total, elapsed: self.started.elapsed() });
             }
         }
         drop(batches);
@@ -430,7 +564,14 @@ impl<'a> Importer<'a> {
         let mut lines = HashMap::new();
         for raw in rows {
             tally.rows += 1;
-            if self.opts.resume_from.is_some_and(|from| raw.row < from) || raw.is_blank() {
+            if self.opts.resume_from.is_some_and(|from| raw.row < from) {
+                // A resumed background import's earlier rows are in the counts already.
+                if !self.held.as_ref().is_some_and(|h| h.resuming) {
+                    tally.skipped += 1;
+                }
+                continue;
+            }
+            if raw.is_blank() {
                 tally.skipped += 1;
                 continue;
             }
@@ -444,7 +585,7 @@ impl<'a> Importer<'a> {
         let items = self.resolve(tx, state, inputs, &mut errors, &wc, write, tally).await?;
         let pending: HashSet<Uuid> =
             if write { HashSet::new() } else { state.new_companies.values().copied().collect() };
-        let mut checked = self.service.check_batch(tx, self.ctx, self.entity, items, &wc, &pending).await?;
+        let mut checked = self.service.check_batch(tx, self.ctx, self.entity(), items, &wc, &pending).await?;
         for (row, e) in std::mem::take(&mut checked.refused) {
             errors.extend(self.row_errors(row, lines.get(&row).copied().unwrap_or(0), e));
         }
@@ -461,7 +602,7 @@ impl<'a> Importer<'a> {
             return Ok(errors);
         }
         let counts = if write {
-            self.service.write_batch(tx, self.ctx, self.entity, &checked.ready, wc.now).await?
+            self.service.write_batch(tx, self.ctx, self.entity(), &checked.ready, wc.now).await?
         } else {
             let mut c = BatchCounts::default();
             for (_, p) in &checked.ready {
@@ -490,12 +631,12 @@ impl<'a> Importer<'a> {
         };
         if let Some(first) = id_mark.and_then(|m| earlier(state, m)) {
             let key = self.key.clone().unwrap_or_else(|| "id".into());
-            let message = format!("row {first} of this file already updates this {}", self.entity.singular);
+            let message = format!("row {first} of this file already updates this {}", self.entity().singular);
             return Err(FieldErrors::single(key, "duplicate_key", message));
         }
         let mut marks: Vec<u64> = id_mark.into_iter().collect();
         let mut errors = FieldErrors::new();
-        for f in self.entity.fields.iter().filter(|f| f.unique) {
+        for f in self.entity().fields.iter().filter(|f| f.unique) {
             let Some(text) = p.record().and_then(|r| r.text(&f.name)) else { continue };
             let mark = fingerprint(&f.name, &text.to_lowercase());
             match earlier(state, mark) {
@@ -552,7 +693,7 @@ impl<'a> Importer<'a> {
         let mut errors = Vec::new();
         for c in &self.columns {
             let (Some(name), Some(text)) = (c.field.as_deref(), raw.cells.get(c.column)) else { continue };
-            let Some(field) = self.entity.field(name) else { continue };
+            let Some(field) = self.entity().field(name) else { continue };
             if self.key.as_deref() == Some(name) {
                 let k = text.trim();
                 out.key = (!k.is_empty()).then(|| if name == "id" { k.to_string() } else { k.to_lowercase() });
@@ -672,7 +813,7 @@ impl<'a> Importer<'a> {
         let found = match &self.key {
             Some(key) => {
                 let values: Vec<String> = inputs.iter().filter_map(|i| i.key.clone()).collect();
-                resolve::by_key(tx, self.ctx, self.entity, key, &values).await?
+                resolve::by_key(tx, self.ctx, self.entity(), key, &values).await?
             }
             None => HashMap::new(),
         };
@@ -689,7 +830,7 @@ impl<'a> Importer<'a> {
                 },
                 (Some(key), k) if self.opts.mode == ImportMode::Update || (key == "id" && k.is_some()) => {
                     let message = match k {
-                        Some(k) => format!("no {} with {key} `{k}` that you can see", self.entity.singular),
+                        Some(k) => format!("no {} with {key} `{k}` that you can see", self.entity().singular),
                         None => format!("the key `{key}` is empty: an update needs it"),
                     };
                     let code = if k.is_some() { "not_found" } else { "required" };
@@ -717,7 +858,8 @@ impl<'a> Importer<'a> {
         write: bool,
         tally: &mut Tally,
     ) -> Result<(), ServiceError> {
-        let companies = self.service.entity("companies")?;
+        let schema_companies = self.service.schema();
+        let companies = schema_companies.entity("companies").ok_or(crate::ServiceError::NotFound)?;
         let items: Vec<BatchItem> = to_create
             .iter()
             .enumerate()
@@ -742,7 +884,7 @@ impl<'a> Importer<'a> {
 
     /// The entity a reference field points at.
     fn target(&self, field: &str) -> Option<&str> {
-        self.entity.field(field).and_then(|f| f.reference.as_deref())
+        self.entity().field(field).and_then(|f| f.reference.as_deref())
     }
 }
 
@@ -777,4 +919,19 @@ fn read_batches(
             }
         }
     }
+}
+
+/// `Importer::new` found the entity in the schema snapshot the importer keeps, so it is
+/// always there; this only satisfies the type checker without a panic path on input.
+fn unreachable_entity() -> &'static EntityDef {
+    static EMPTY: std::sync::OnceLock<EntityDef> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| EntityDef {
+        name: String::new(),
+        singular: String::new(),
+        label: String::new(),
+        owned: false,
+        soft_delete: false,
+        default_sort: "id".into(),
+        fields: Vec::new(),
+    })
 }

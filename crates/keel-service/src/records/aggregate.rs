@@ -34,7 +34,8 @@ impl Service {
         query: &ListQuery,
         group_by: Option<&str>,
     ) -> Result<Json, ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let partial = policy::partially_readable(&ctx.actor, entity);
         if let Some(g) = group_by
             && (!groupable(entity, g) || partial.iter().any(|p| p == g))

@@ -118,7 +118,7 @@ impl Service {
                 Err(e) => out.refused.push((item.row, e)),
             }
         }
-        check_references(tx, &self.schema, entity, &mut out, pending).await?;
+        check_references(tx, &self.schema(), entity, &mut out, pending).await?;
         check_unique(tx, entity, &mut out).await?;
         out.refused.sort_by_key(|(row, _)| *row);
         Ok(out)
@@ -136,7 +136,14 @@ impl Service {
         match op {
             BatchOp::Create { id, input } => {
                 let mut record = match prepare_write(entity, None, &input, wc) {
-                    Ok(p) => p.after,
+                    Ok(p) => {
+                        let creator = policy::Access { owned: true, ..policy::Access::default() };
+                        let set = p.explicit.iter().map(String::as_str);
+                        if let Err(e) = policy::check_field_writes(&ctx.actor, entity, &creator, set) {
+                            return Ok(Err(e));
+                        }
+                        p.after
+                    }
                     Err(e) => return Ok(Err(e)),
                 };
                 if let Err(e) = super::create::stamp_new(ctx, entity, &mut record, id, wc.now) {
@@ -193,8 +200,7 @@ impl Service {
         let creates: Vec<&Record> =
             ready.iter().filter_map(|(_, p)| if let Prepared::Create(r) = p { Some(r) } else { None }).collect();
         for chunk in creates.chunks(INSERT_CHUNK) {
-            let rows: Vec<Record> = chunk.iter().map(|r| (*r).clone()).collect();
-            records::insert_many(tx, entity, &rows).await?;
+            records::insert_many(tx, entity, chunk).await?;
         }
         for (_, p) in ready {
             match p {
@@ -221,7 +227,7 @@ impl Service {
         for chunk in log.chunks(INSERT_CHUNK) {
             changes::append_many(tx, chunk).await?;
         }
-        crate::audit::records_changed(tx, ctx, &log).await?;
+        crate::audit::records_changed(tx, ctx, log).await?;
         Ok(counts)
     }
 
@@ -233,7 +239,8 @@ impl Service {
         entity_name: &str,
         items: Vec<BatchItem>,
     ) -> Result<BatchCounts, ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let wc = self.write_context();
         let mut tx = self.db.write().await?;
         let checked = self.check_batch(&mut tx, ctx, entity, items, &wc, &HashSet::new()).await?;
@@ -271,17 +278,17 @@ fn change(
     })
 }
 
-/// The fields a prepared row sets or changes (all of them for a create).
-fn touched<'a>(entity: &'a EntityDef, p: &'a Prepared) -> Vec<(&'a str, &'a Value)> {
+/// The value a prepared row sets `field` to, if it sets or changes it (a create sets
+/// every field). One map lookup per row and field: this runs for every row of a batch
+/// for each reference and unique field, so it must not walk all the entity's fields.
+fn touched<'a>(p: &'a Prepared, field: &str) -> Option<&'a Value> {
     match p {
-        Prepared::Create(r) => entity.fields.iter().map(|f| (f.name.as_str(), r.get(&f.name))).collect(),
-        Prepared::Update { before, after } => entity
-            .fields
-            .iter()
-            .filter(|f| before.get(&f.name) != after.get(&f.name))
-            .map(|f| (f.name.as_str(), after.get(&f.name)))
-            .collect(),
-        Prepared::Unchanged(_) => Vec::new(),
+        Prepared::Create(r) => Some(r.get(field)),
+        Prepared::Update { before, after } => {
+            let v = after.get(field);
+            (before.get(field) != v).then_some(v)
+        }
+        Prepared::Unchanged(_) => None,
     }
 }
 
@@ -312,13 +319,10 @@ async fn check_references(
         let Some(target) = f.reference.as_deref().and_then(|t| schema.entity(t)) else { continue };
         let mut wanted: Vec<Uuid> = Vec::new();
         for (_, p) in &batch.ready {
-            for (name, v) in touched(entity, p) {
-                if name == f.name
-                    && let Some(id) = v.as_uuid()
-                    && !pending.contains(&id)
-                {
-                    wanted.push(id);
-                }
+            if let Some(id) = touched(p, &f.name).and_then(Value::as_uuid)
+                && !pending.contains(&id)
+            {
+                wanted.push(id);
             }
         }
         if wanted.is_empty() {
@@ -329,18 +333,15 @@ async fn check_references(
         let live: HashSet<Uuid> =
             records::live_by_ids(tx, target, &wanted, &RowScope::All).await?.iter().filter_map(Record::id).collect();
         for (i, (_, p)) in batch.ready.iter().enumerate() {
-            for (name, v) in touched(entity, p) {
-                if name == f.name
-                    && let Some(id) = v.as_uuid()
-                    && !pending.contains(&id)
-                    && !live.contains(&id)
-                {
-                    errors.entry(i).or_default().push(
-                        f.name.clone(),
-                        "not_found",
-                        format!("{} {id} does not exist", target.singular),
-                    );
-                }
+            if let Some(id) = touched(p, &f.name).and_then(Value::as_uuid)
+                && !pending.contains(&id)
+                && !live.contains(&id)
+            {
+                errors.entry(i).or_default().push(
+                    f.name.clone(),
+                    "not_found",
+                    format!("{} {id} does not exist", target.singular),
+                );
             }
         }
     }
@@ -356,22 +357,17 @@ async fn check_unique(tx: &mut Tx, entity: &EntityDef, batch: &mut CheckedBatch)
         let mut first_row: HashMap<String, u64> = HashMap::new();
         let mut values: Vec<String> = Vec::new();
         for (i, (row, p)) in batch.ready.iter().enumerate() {
-            for (name, v) in touched(entity, p) {
-                if name != f.name {
-                    continue;
-                }
-                let Some(text) = v.as_text() else { continue };
-                let key = text.to_lowercase();
-                match first_row.get(&key) {
-                    Some(first) => errors.entry(i).or_default().push(
-                        f.name.clone(),
-                        "duplicate",
-                        format!("row {first} has the same {} `{text}`", f.label.to_lowercase()),
-                    ),
-                    None => {
-                        first_row.insert(key, *row);
-                        values.push(text.to_string());
-                    }
+            let Some(text) = touched(p, &f.name).and_then(Value::as_text) else { continue };
+            let key = text.to_lowercase();
+            match first_row.get(&key) {
+                Some(first) => errors.entry(i).or_default().push(
+                    f.name.clone(),
+                    "duplicate",
+                    format!("row {first} has the same {} `{text}`", f.label.to_lowercase()),
+                ),
+                None => {
+                    first_row.insert(key, *row);
+                    values.push(text.to_string());
                 }
             }
         }
@@ -386,20 +382,15 @@ async fn check_unique(tx: &mut Tx, entity: &EntityDef, batch: &mut CheckedBatch)
             }
         }
         for (i, (_, p)) in batch.ready.iter().enumerate() {
-            for (name, v) in touched(entity, p) {
-                if name != f.name {
-                    continue;
-                }
-                if let Some(text) = v.as_text()
-                    && let Some(other) = holder.get(&text.to_lowercase())
-                    && Some(*other) != p.id()
-                {
-                    errors.entry(i).or_default().push(
-                        f.name.clone(),
-                        "taken",
-                        format!("another {} already has {} `{text}`", entity.singular, f.label.to_lowercase()),
-                    );
-                }
+            if let Some(text) = touched(p, &f.name).and_then(Value::as_text)
+                && let Some(other) = holder.get(&text.to_lowercase())
+                && Some(*other) != p.id()
+            {
+                errors.entry(i).or_default().push(
+                    f.name.clone(),
+                    "taken",
+                    format!("another {} already has {} `{text}`", entity.singular, f.label.to_lowercase()),
+                );
             }
         }
     }

@@ -43,7 +43,8 @@ impl Service {
         cascade: bool,
     ) -> Result<usize, ServiceError> {
         check_ids(ids)?;
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.write().await?;
         let now = self.clock.now();
         let mut unique = ids.to_vec();
@@ -65,12 +66,14 @@ impl Service {
         owner_id: Uuid,
     ) -> Result<usize, ServiceError> {
         check_ids(ids)?;
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         if !entity.owned {
             return Err(ServiceError::NotFound);
         }
         policy::can_assign_owner(&ctx.actor, entity, owner_id).map_err(ServiceError::ForbiddenFields)?;
-        let users = self.entity("users")?;
+        let schema_users = self.schema();
+        let users = schema_users.entity("users").ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.write().await?;
         if !records::exists_live(&mut tx, users, owner_id).await? {
             return Err(FieldErrors::single("owner_id", "not_found", format!("user {owner_id} does not exist")).into());

@@ -44,7 +44,8 @@ impl Service {
         mut input: Map<String, Json>,
         key: Option<IdempotencyKey>,
     ) -> Result<Created, ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         policy::can_create(&ctx.actor, entity)?;
         let hash = request_hash(entity_name, &input);
         // Hash the password before taking the write lock: argon2 is slow on purpose.
@@ -66,6 +67,11 @@ impl Service {
 
         let wc = self.write_context();
         let prepared = keel_domain::validate::prepare_write(entity, None, &input, &wc)?;
+        // Field rules bind creates too (the creator counts as the owner): a field the
+        // role may not write anywhere (a restricted custom field) cannot be set.
+        let creator = policy::Access { owned: true, ..policy::Access::default() };
+        policy::check_field_writes(&ctx.actor, entity, &creator, prepared.explicit.iter().map(String::as_str))
+            .map_err(ServiceError::ForbiddenFields)?;
         let mut record = prepared.after;
         let id = Uuid::now_v7();
         stamp_new(ctx, entity, &mut record, id, wc.now).map_err(ServiceError::ForbiddenFields)?;
@@ -79,7 +85,7 @@ impl Service {
         }
 
         let to_check: BTreeSet<String> = entity.fields.iter().map(|f| f.name.clone()).collect();
-        refs::check(&mut tx, &self.schema, entity, &record, &to_check, None).await?;
+        refs::check(&mut tx, &self.schema(), entity, &record, &to_check, None).await?;
         if entity.name == "users" {
             crate::roles::check_user_role(self, &mut tx, record.text("role")).await?;
         }

@@ -217,7 +217,8 @@ impl Service {
         query_string: &str,
         layout: &ExportLayout,
     ) -> Result<Export, ExportError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let columns: Vec<String> = match &layout.columns {
             Some(cols) => {
                 let unknown: Vec<&str> = cols
@@ -258,7 +259,7 @@ impl Service {
         if limit == ExportLimit::Limited && rows > max_rows {
             return Err(ExportError::TooLarge { count: rows, limit: max_rows });
         }
-        let exporter = exporter_email(&mut snapshot, self.schema(), ctx).await?;
+        let exporter = exporter_email(&mut snapshot, &self.schema(), ctx).await?;
 
         // The per-day limit and the audit entry, in one serialised write transaction.
         let mut tx = self.db.write().await?;
@@ -293,7 +294,7 @@ impl Service {
         let filename = format!("{}-{}.csv", entity.name, keel_domain::value::format_date(now.date()));
         let body = ExportBody {
             tx: Some(snapshot),
-            schema: self.schema.clone(),
+            schema: self.schema(),
             entity: entity.name.clone(),
             ctx: ctx.clone(),
             query,

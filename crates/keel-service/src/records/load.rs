@@ -13,7 +13,8 @@ impl Service {
     /// uniqueness look-ups, which is what makes a million contacts take minutes: only
     /// trusted generators may call it, never request input.
     pub async fn load_trusted(&self, entity_name: &str, batch: &[Record]) -> Result<(), ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let now = self.clock.now();
         let mut tx = self.db.write().await?;
         for chunk in batch.chunks(CHUNK) {
@@ -42,7 +43,8 @@ impl Service {
 
     /// How many records an entity holds, trash included (for "is this database empty?").
     pub async fn count_all(&self, entity_name: &str) -> Result<i64, ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.read().await?;
         Ok(records::count_all(&mut tx, entity).await?)
     }

@@ -7,6 +7,7 @@ mod bulk;
 mod create;
 pub mod export;
 mod load;
+pub mod merge;
 mod purge;
 mod read;
 mod share;
@@ -122,7 +123,7 @@ async fn log(
 }
 
 /// Write `after` over `before` (version check included) and log it.
-async fn save(
+pub(crate) async fn save(
     tx: &mut Tx,
     ctx: &Ctx,
     entity: &EntityDef,

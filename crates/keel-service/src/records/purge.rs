@@ -15,7 +15,8 @@ impl Service {
     /// metadata says cascade (a company's deals), purged too, each with its own change-log
     /// entry, rather than left to the database's ON DELETE where nothing would record it.
     pub async fn purge(&self, ctx: &Ctx, entity_name: &str, id: Uuid) -> Result<(), ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.write().await?;
         let record = super::load(&mut tx, ctx, entity, id).await?;
         let record_access = super::access(&mut tx, ctx, entity, &record).await?;
@@ -39,7 +40,8 @@ impl Service {
         if depth > 4 {
             return Err(ServiceError::Internal("purge cascades too deep".into()));
         }
-        for other in self.schema.entities.values() {
+        let schema = self.schema();
+        for other in schema.entities.values() {
             for field in other.fields.iter().filter(|f| f.reference.as_deref() == Some(entity.name.as_str())) {
                 let dependants = records::referencing(tx, other, &field.name, id).await?;
                 if dependants.is_empty() {

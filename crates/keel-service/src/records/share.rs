@@ -1,6 +1,6 @@
 use keel_domain::FieldErrors;
 use keel_domain::policy::{self, Action, SharePermission};
-use keel_store::changes::{self, ChangeOp, NewChange};
+use keel_store::changes::{self, ChangeOp};
 use keel_store::records;
 use keel_store::shares::{self, Share};
 use serde_json::json;
@@ -48,7 +48,8 @@ impl Service {
         grantee: Grantee,
         permission: SharePermission,
     ) -> Result<Share, ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         if !policy::shareable(&entity.name) {
             return Err(ServiceError::NotFound);
         }
@@ -60,7 +61,9 @@ impl Service {
             Grantee::User(u) => (u, "users"),
             Grantee::Team(t) => (t, "teams"),
         };
-        if !records::exists_live(&mut tx, self.entity(field)?, target).await? {
+        let schema = self.schema();
+        let target_entity = schema.entity(field).ok_or(ServiceError::NotFound)?;
+        if !records::exists_live(&mut tx, target_entity, target).await? {
             let name = if field == "users" { "user_id" } else { "team_id" };
             return Err(FieldErrors::single(name, "not_found", format!("{name} {target} does not exist")).into());
         }
@@ -102,7 +105,8 @@ impl Service {
 
     /// Who a record is shared with (anyone who can see the record may ask).
     pub async fn shares(&self, ctx: &Ctx, entity_name: &str, id: Uuid) -> Result<Vec<Share>, ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         if !policy::shareable(&entity.name) {
             return Err(ServiceError::NotFound);
         }
@@ -112,7 +116,8 @@ impl Service {
     }
 
     pub async fn unshare(&self, ctx: &Ctx, entity_name: &str, id: Uuid, share_id: Uuid) -> Result<(), ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         if !policy::shareable(&entity.name) {
             return Err(ServiceError::NotFound);
         }
@@ -147,15 +152,7 @@ impl Service {
             details: json!({ "kind": "share", "op": op.as_str(), "share_id": share.id, "diff": diff.clone() }),
         };
         crate::audit::append(tx, crate::audit::Source::of(ctx), now, vec![event]).await?;
-        let entry = NewChange {
-            at: now,
-            actor_id: Some(ctx.actor.user_id).filter(|id| !id.is_nil()),
-            entity: SHARES.into(),
-            record_id: share.id,
-            op,
-            diff,
-            request_id: ctx.request_id.clone(),
-        };
+        let entry = ctx.change(now, SHARES, share.id, op, diff);
         Ok(changes::append(tx, &entry).await?)
     }
 }

@@ -13,7 +13,8 @@ impl Service {
     /// Move a record to the trash. A company that still has deals answers 409 with the
     /// count unless `cascade`, which trashes its deals with it.
     pub async fn delete(&self, ctx: &Ctx, entity_name: &str, id: Uuid, cascade: bool) -> Result<(), ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.write().await?;
         let now = self.clock.now();
         self.trash_one(&mut tx, ctx, entity, id, cascade, now).await?;
@@ -37,7 +38,8 @@ impl Service {
         let record_access = access(tx, ctx, entity, &before).await?;
         policy::can_modify(&ctx.actor, entity, &record_access, Action::Delete)?;
         if entity.name == "companies" {
-            let deals = self.entity("deals")?;
+            let schema_deals = self.schema();
+            let deals = schema_deals.entity("deals").ok_or(crate::ServiceError::NotFound)?;
             let deal_ids = records::referencing_ids(tx, deals, "company_id", id, true).await?;
             if !deal_ids.is_empty() && !cascade {
                 let mut details = serde_json::Map::new();
@@ -77,7 +79,8 @@ impl Service {
         entity_name: &str,
         id: Uuid,
     ) -> Result<serde_json::Map<String, serde_json::Value>, ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let mut tx = self.db.write().await?;
         let before = load(&mut tx, ctx, entity, id).await?;
         if !is_trashed(&before) {
@@ -93,7 +96,8 @@ impl Service {
         let restored = self.restore_one(&mut tx, ctx, entity, before, now).await?;
 
         if entity.name == "companies" {
-            let deals = self.entity("deals")?;
+            let schema_deals = self.schema();
+            let deals = schema_deals.entity("deals").ok_or(crate::ServiceError::NotFound)?;
             for deal in records::referencing(&mut tx, deals, "company_id", id).await? {
                 if deal.get("deleted_at") == &trashed_at {
                     self.restore_one(&mut tx, ctx, deals, deal, now).await?;
@@ -104,7 +108,7 @@ impl Service {
         Ok(super::present(ctx, entity, &restored))
     }
 
-    async fn restore_one(
+    pub(super) async fn restore_one(
         &self,
         tx: &mut Tx,
         ctx: &Ctx,
@@ -122,7 +126,7 @@ impl Service {
             .map(|f| f.name.clone())
             .collect();
         let id = before.id();
-        refs::check(tx, &self.schema, entity, &after, &fields, id).await.map_err(|e| match e {
+        refs::check(tx, &self.schema(), entity, &after, &fields, id).await.map_err(|e| match e {
             ServiceError::Invalid(errors) => ServiceError::Conflict {
                 code: "cannot_restore",
                 message: format!("cannot restore: {errors}"),

@@ -20,7 +20,8 @@ impl Service {
         mut input: Map<String, Json>,
         if_match: Option<i64>,
     ) -> Result<Map<String, Json>, ServiceError> {
-        let entity = self.entity(entity_name)?;
+        let schema_entity = self.schema();
+        let entity = schema_entity.entity(entity_name).ok_or(crate::ServiceError::NotFound)?;
         let password_hash = self.take_password_for_update(ctx, entity, &mut input, id).await?;
         let mut tx = self.db.write().await?;
         let before = load(&mut tx, ctx, entity, id).await?;
@@ -71,7 +72,7 @@ impl Service {
         }
         policy::check_field_writes(&ctx.actor, entity, &record_access, changed.iter().map(String::as_str))
             .map_err(ServiceError::ForbiddenFields)?;
-        refs::check(&mut tx, &self.schema, entity, &after, &changed, Some(id)).await?;
+        refs::check(&mut tx, &self.schema(), entity, &after, &changed, Some(id)).await?;
         if entity.name == "users" && changed.contains("role") {
             crate::roles::check_user_role(self, &mut tx, after.text("role")).await?;
         }

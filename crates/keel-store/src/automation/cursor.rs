@@ -11,7 +11,7 @@ use crate::error::Result;
 pub async fn get(tx: &mut Tx, name: &str) -> Result<i64> {
     let mut q = Query::select();
     q.from(a("automation_cursors")).column(a("seq")).and_where(Expr::col(a("name")).eq(name));
-    if let Tx::Postgres(_) = tx {
+    if tx.backend() == crate::db::Backend::Postgres {
         // Another process dispatching at the same moment waits here instead of reading
         // the same entries (its duplicate jobs would be refused anyway).
         q.lock(sea_query::LockType::Update);

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{a, json, opt_text, required, ts, uuid, values_err};
-use crate::db::{Row, Tx};
+use crate::db::{Row, Tx, TxConn};
 use crate::error::{Result, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -173,8 +173,9 @@ pub async fn claim(
     locked_until: OffsetDateTime,
 ) -> Result<Vec<Job>> {
     let cols = COLUMNS.join(", ");
-    let rows = match tx {
-        Tx::Sqlite(t) => {
+    tx.count_statement();
+    let rows = match &mut tx.conn {
+        TxConn::Sqlite(t) => {
             // SQLite: the caller holds the one write lock (BEGIN IMMEDIATE), so the
             // select-then-update cannot race another claim.
             let sql = format!(
@@ -195,7 +196,7 @@ pub async fn claim(
                 .map(Row::Sqlite)
                 .collect::<Vec<_>>()
         }
-        Tx::Postgres(t) => {
+        TxConn::Postgres(t) => {
             let sql = format!(
                 "UPDATE jobs SET status = 'running', attempts = attempts + 1, locked_by = $1, locked_until = $2, updated_at = $3
                  WHERE id IN (SELECT id FROM jobs

@@ -5,6 +5,7 @@
 pub mod cursor;
 pub mod jobs;
 pub mod runs;
+pub mod webhooks;
 pub mod workflows;
 
 use keel_domain::FieldType;

@@ -327,3 +327,124 @@ async fn chat_streams_deltas_then_the_whole_answer(app: &TestApp, model: &MockMo
     assert_eq!(events[0].1["status"], 404, "{events:?}");
 }
 both_backends!(chat_streams_deltas_then_the_whole_answer, chat_streams_deltas_then_the_whole_answer, with_model);
+
+/// A contact at Acme Corp with the seeded deal and a logged call, for drafts and summaries.
+async fn contact_with_history(app: &TestApp, seed: &Seed) -> String {
+    let acme = app.admin.get(&format!("/api/v1/deals/{}", seed.acme_deal)).await;
+    let company_id = acme.body["company_id"].as_str().expect("company").to_string();
+    let contact = app
+        .admin
+        .create(
+            "contacts",
+            json!({ "first_name": "Sarah", "last_name": "Johnson", "email": "sarah@acme.example", "company_id": company_id }),
+        )
+        .await;
+    let contact_id = contact["id"].as_str().expect("id").to_string();
+    let res = app.admin.patch(&format!("/api/v1/deals/{}", seed.acme_deal), json!({ "contact_id": contact_id })).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    app.admin
+        .create("activities", json!({ "type": "Call", "subject": "Pricing questions", "contact_id": contact_id }))
+        .await;
+    contact_id
+}
+
+async fn drafts_are_written_by_the_model_or_fall_back(app: &TestApp, model: &MockModel) {
+    let seed = seed(app).await;
+    let contact_id = contact_with_history(app, &seed).await;
+    let ask = |purpose: &str| {
+        app.admin.post("/api/v1/assistant/email-draft", json!({ "contact_id": contact_id, "purpose": purpose }))
+    };
+    model.script([Scripted::answer(
+        "```json\n{\"subject\": \"Next steps on Acme Expansion\", \"body\": \"Hi Sarah,\\n\\nThanks again.\\n\\nBest\"}\n```",
+    )]);
+    let res = ask("follow_up_after_demo").await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["engine"], "model", "{}", res.text);
+    assert_eq!(res.body["subject"], "Next steps on Acme Expansion");
+    assert!(res.body["body"].as_str().unwrap_or_default().starts_with("Hi Sarah,"));
+    assert!(res.body.get("fallback_reason").is_none(), "{}", res.text);
+    // The prompt carried the contact's history, and asked for JSON.
+    let requests = model.take_requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0]["response_format"]["type"], "json_object");
+    let prompt = requests[0]["messages"][1]["content"].as_str().unwrap_or_default().to_string();
+    assert!(
+        prompt.contains("Acme Expansion") && prompt.contains("Pricing questions") && prompt.contains("Acme Corp"),
+        "{prompt}"
+    );
+
+    // Each failure: the template answers, with the reason.
+    let cases = [
+        (Scripted::Status(429), "HTTP 429"),
+        (Scripted::Status(502), "HTTP 502"),
+        (Scripted::answer("Sure! Here is a lovely email."), "could not be read"),
+        (Scripted::answer("{\"subject\": \"\", \"body\": \"x\"}"), "no subject"),
+        (Scripted::Delay(std::time::Duration::from_millis(1500), json!({})), "within 1 s"),
+    ];
+    for (scripted, reason) in cases {
+        model.script([scripted]);
+        let res = ask("check_in").await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.body["engine"], "template", "{reason}: {}", res.text);
+        assert_eq!(res.body["subject"], "Checking in – Acme Corp", "{}", res.text);
+        let why = res.body["fallback_reason"].as_str().unwrap_or_default();
+        assert!(why.contains(reason), "{reason}: {why}");
+        assert!(!why.contains("test-key"));
+    }
+}
+
+both_backends!(model_written_drafts, drafts_are_written_by_the_model_or_fall_back, with_model);
+
+async fn summaries_are_written_by_the_model_or_fall_back(app: &TestApp, model: &MockModel) {
+    let seed = seed(app).await;
+    let transcript = "Sarah: The demo went well. Budget is approved.\nMe: I'll send the proposal by Friday.";
+    let ask = || {
+        app.admin
+            .post("/api/v1/assistant/meeting-summary", json!({ "deal_id": seed.acme_deal, "transcript": transcript }))
+    };
+    let analysis = json!({
+        "summary": "Sarah confirmed budget; we owe a proposal.",
+        "key_points": ["Budget approved"],
+        "action_items": [{ "text": "Send the proposal", "owner": "me", "due_date": "2099-01-15" }],
+        "next_steps": ["Proposal review"],
+        "sentiment": { "label": "positive", "score": 70 },
+        "recommended_stage": "Closed Won",
+        "stage_reason": "verbal yes",
+    });
+    model.script([Scripted::answer(&analysis.to_string())]);
+    let res = ask().await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+    assert_eq!(res.body["engine"], "model", "{}", res.text);
+    assert_eq!(res.body["summary"], "Sarah confirmed budget; we owe a proposal.");
+    assert_eq!(res.body["action_items"][0]["due_date"], "2099-01-15");
+    let steps = res.body["proposal"]["steps"].as_array().cloned().unwrap_or_default();
+    assert_eq!(steps.len(), 3, "meeting, task, stage change: {}", res.text);
+    assert_eq!(steps[1]["input"]["due_date"], "2099-01-15T09:00:00Z");
+    assert_eq!(steps[2]["input"]["stage"], "Closed Won");
+    let prompt = model.take_requests()[0]["messages"][1]["content"].as_str().unwrap_or_default().to_string();
+    assert!(
+        prompt.contains("Acme Expansion") && prompt.contains("Negotiation") && prompt.contains("Budget is approved")
+    );
+
+    // A stage the deal may not move to (backwards), an invalid date, an outage: extractive.
+    let mut backwards = analysis.clone();
+    backwards["recommended_stage"] = json!("Prospecting");
+    let mut bad_date = analysis.clone();
+    bad_date["action_items"][0]["due_date"] = json!("Friday");
+    let cases = [
+        (Scripted::answer(&backwards.to_string()), "not a stage this deal can move to"),
+        (Scripted::answer(&bad_date.to_string()), "not YYYY-MM-DD"),
+        (Scripted::Status(503), "HTTP 503"),
+        (Scripted::Status(429), "HTTP 429"),
+    ];
+    for (scripted, reason) in cases {
+        model.script([scripted]);
+        let res = ask().await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        assert_eq!(res.body["engine"], "extractive", "{reason}: {}", res.text);
+        assert!(res.body["fallback_reason"].as_str().unwrap_or_default().contains(reason), "{reason}: {}", res.text);
+        assert!(!res.body["summary"].as_str().unwrap_or_default().is_empty());
+    }
+}
+
+both_backends!(model_written_summaries, summaries_are_written_by_the_model_or_fall_back, with_model);

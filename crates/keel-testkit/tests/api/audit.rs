@@ -6,7 +6,7 @@ use std::time::Duration;
 use keel_domain::policy::{Actor, Role};
 use keel_service::Ctx;
 use keel_service::audit::AuditEntry;
-use keel_store::Db;
+use keel_store::Pool;
 use keel_testkit::{TestApp, both_backends};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -19,17 +19,17 @@ fn system() -> Ctx {
 
 /// Run SQL straight against the test database, as someone with database access would.
 async fn sql(app: &TestApp, statement: &str) -> Result<u64, sqlx::Error> {
-    match app.service.db() {
-        Db::Sqlite(pool) => Ok(sqlx::query(statement).execute(pool).await?.rows_affected()),
-        Db::Postgres(pool) => Ok(sqlx::query(statement).execute(pool).await?.rows_affected()),
+    match app.service.db().pool() {
+        Pool::Sqlite(pool) => Ok(sqlx::query(statement).execute(pool).await?.rows_affected()),
+        Pool::Postgres(pool) => Ok(sqlx::query(statement).execute(pool).await?.rows_affected()),
     }
 }
 
 /// Remove the append-only trigger, as an attacker with database access could.
 async fn drop_update_guard(app: &TestApp) {
-    let statement = match app.service.db() {
-        Db::Sqlite(_) => "DROP TRIGGER audit_log_no_update",
-        Db::Postgres(_) => "DROP TRIGGER audit_log_no_update ON audit_log",
+    let statement = match app.service.db().pool() {
+        Pool::Sqlite(_) => "DROP TRIGGER audit_log_no_update",
+        Pool::Postgres(_) => "DROP TRIGGER audit_log_no_update ON audit_log",
     };
     sql(app, statement).await.expect("drop trigger");
 }

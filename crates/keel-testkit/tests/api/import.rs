@@ -2,7 +2,10 @@
 //! guide's three sample files exactly as written, a file with every kind of bad row
 //! (reported per row, nothing written), encodings, separators and quoting, update and
 //! upsert by key, missing companies, a rep's limits, and the import's record and audit.
+//! Imports run in the background (202, then polled to their end) unless a test asks for
+//! `wait=true`; `background_*` tests follow the progress and the failure report.
 
+use keel_domain::clock::Clock as _;
 use keel_domain::policy::Role;
 use keel_testkit::{Client, Response, TestApp, both_backends};
 use reqwest::{Method, StatusCode};
@@ -25,12 +28,38 @@ async fn import(client: &Client, query: &str, body: impl Into<Vec<u8>>) -> Respo
     client.send_raw(Method::POST, &format!("/api/v1/imports?{query}"), "text/csv", body.into()).await
 }
 
+/// Poll an import until it is neither queued nor running; every state seen on the way.
+async fn follow(client: &Client, id: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    for _ in 0..600 {
+        let res = client.get(&format!("/api/v1/imports/{id}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let status = res.body["status"].as_str().unwrap_or_default().to_string();
+        seen.push(res.body);
+        if status != "queued" && status != "running" {
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("import {id} did not finish in 30 s: {:?}", seen.last());
+}
+
+/// Start a background import (202 with the queued import and its Location) and wait for
+/// its end: the import as `GET /api/v1/imports/{id}` finally shows it.
+async fn finished(client: &Client, query: &str, body: impl Into<Vec<u8>>) -> Value {
+    let res = import(client, query, body).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "import {query}: {}", res.text);
+    assert_eq!((res.body["status"].as_str(), res.body["phase"].as_str()), (Some("queued"), Some("queued")));
+    let id = res.body["id"].as_str().expect("import id").to_string();
+    assert_eq!(res.header("location"), Some(format!("/api/v1/imports/{id}").as_str()));
+    follow(client, &id).await.pop().expect("a final state")
+}
+
 /// Import and expect it to complete.
 async fn imported(client: &Client, query: &str, body: impl Into<Vec<u8>>) -> Value {
-    let res = import(client, query, body).await;
-    assert_eq!(res.status, StatusCode::CREATED, "import {query}: {}", res.text);
-    assert_eq!(res.body["status"], "completed");
-    res.body
+    let r = finished(client, query, body).await;
+    assert_eq!((r["status"].as_str(), r["phase"].as_str()), (Some("completed"), Some("done")), "{query}: {r}");
+    r
 }
 
 async fn all(client: &Client, entity: &str, query: &str) -> Vec<Value> {
@@ -146,7 +175,8 @@ Few,Fields\n"
     assert_eq!(line(12).expect("row 12")["line"], 13, "row 12 starts on line 13");
     assert_eq!(line(2).expect("row 2")["column"], "E-mail Address");
 
-    let res = import(&app.admin, "entity=contacts&encoding=utf-8&file_name=bad.csv", file).await;
+    // `wait=true`: answered when done, a rejected import as a 422 carrying its report.
+    let res = import(&app.admin, "entity=contacts&encoding=utf-8&file_name=bad.csv&wait=true", file.clone()).await;
     assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.text);
     assert_eq!(res.body["code"], "import_rejected");
     assert_eq!(errors(&res.body), expected);
@@ -158,6 +188,16 @@ Few,Fields\n"
     let record = app.admin.get(&format!("/api/v1/imports/{id}")).await;
     assert_eq!((record.body["status"].as_str(), record.body["created"].as_i64()), (Some("rejected"), Some(0)));
     assert_eq!(record.body["error_count"], 11);
+
+    // In the background: the same report, on the import's record.
+    let r = finished(&app.admin, "entity=contacts&encoding=utf-8&file_name=bad.csv", file).await;
+    assert_eq!(
+        (r["status"].as_str(), r["phase"].as_str(), r["created"].as_i64()),
+        (Some("rejected"), Some("done"), Some(0))
+    );
+    assert_eq!((r["rows"].as_u64(), r["failed"].as_u64(), r["error_count"].as_u64()), (Some(12), Some(10), Some(11)));
+    assert_eq!(errors(&r), expected);
+    assert_eq!(all(&app.admin, "contacts", "").await.len(), 1);
 }
 both_backends!(every_kind_of_bad_row_is_reported_and_nothing_written);
 
@@ -218,9 +258,9 @@ async fn update_and_upsert_by_key(app: &TestApp) {
     assert_eq!((after["id"].clone(), after["company_id"].clone()), (john["id"].clone(), john["company_id"].clone()));
 
     // Update mode never creates: an unknown key is a row error.
-    let res = import(&app.admin, "entity=contacts&mode=update", "email,title\nnobody@acme.com,X\n").await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(errors(&res.body), vec![(1, "email".to_string(), "not_found".to_string())]);
+    let res = finished(&app.admin, "entity=contacts&mode=update", "email,title\nnobody@acme.com,X\n").await;
+    assert_eq!(res["status"], "rejected");
+    assert_eq!(errors(&res), vec![(1, "email".to_string(), "not_found".to_string())]);
 
     // Upsert: existing rows change, new ones are created; the same key twice is refused.
     let upsert = "email,first_name,last_name,title\njohn@acme.com,John,Smith,CRO\nnew@acme.com,New,Person,Intern\n";
@@ -228,8 +268,8 @@ async fn update_and_upsert_by_key(app: &TestApp) {
     assert_eq!((r["created"].as_u64(), r["updated"].as_u64()), (Some(1), Some(1)));
     assert_eq!(all(&app.admin, "contacts", "").await.len(), 3);
     let twice = "email,title\nnew@acme.com,A\nNEW@acme.com,B\n";
-    let res = import(&app.admin, "entity=contacts&mode=upsert", twice).await;
-    assert_eq!(errors(&res.body), vec![(2, "email".to_string(), "duplicate_key".to_string())], "{}", res.text);
+    let res = finished(&app.admin, "entity=contacts&mode=upsert", twice).await;
+    assert_eq!(errors(&res), vec![(2, "email".to_string(), "duplicate_key".to_string())], "{res}");
 
     // Companies by domain (a column named Website feeds the website, Domain the key).
     imported(&app.admin, "entity=companies&mode=update&key=name", "name,domain\nacme corp,acme.com\n").await;
@@ -255,9 +295,9 @@ both_backends!(update_and_upsert_by_key);
 
 async fn missing_companies_are_created_when_asked(app: &TestApp) {
     let file = "Deal Name,Company,Amount\nFirst,Newco GmbH,100\nSecond,newco gmbh,200\nThird,Other Co,300\n";
-    let res = import(&app.admin, "entity=deals", file).await;
-    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let codes: Vec<String> = errors(&res.body).into_iter().map(|e| format!("{}:{}:{}", e.0, e.1, e.2)).collect();
+    let res = finished(&app.admin, "entity=deals", file).await;
+    assert_eq!(res["status"], "rejected");
+    let codes: Vec<String> = errors(&res).into_iter().map(|e| format!("{}:{}:{}", e.0, e.1, e.2)).collect();
     assert_eq!(codes, vec!["1:company_id:not_found", "2:company_id:not_found", "3:company_id:not_found"]);
     assert!(all(&app.admin, "companies", "").await.is_empty());
 
@@ -270,8 +310,8 @@ async fn missing_companies_are_created_when_asked(app: &TestApp) {
     let newco = one(&app.admin, "companies", "name=Newco%20GmbH").await;
     assert_eq!(all(&app.admin, "deals", &format!("company_id={}", newco["id"].as_str().expect("id"))).await.len(), 2);
     // Deals need a company: a row without one is refused even so.
-    let res = import(&app.admin, "entity=deals&create_missing_companies=true", "title,company\nLonely,\n").await;
-    assert_eq!(errors(&res.body), vec![(1, "company_id".to_string(), "required".to_string())]);
+    let res = finished(&app.admin, "entity=deals&create_missing_companies=true", "title,company\nLonely,\n").await;
+    assert_eq!(errors(&res), vec![(1, "company_id".to_string(), "required".to_string())]);
 }
 both_backends!(missing_companies_are_created_when_asked);
 
@@ -287,13 +327,14 @@ async fn a_rep_imports_only_what_they_may_write(app: &TestApp) {
     assert_eq!(one(&client, "contacts", "email=mine@x.io").await["owner_id"], rep["id"]);
     let other_owner =
         format!("first_name,email,owner\nTheirs,theirs@x.io,{}\n", mate["email"].as_str().expect("email"));
-    let res = import(&client, "entity=contacts", other_owner).await;
-    assert_eq!(errors(&res.body), vec![(1, "owner_id".to_string(), "forbidden".to_string())], "{}", res.text);
+    let res = finished(&client, "entity=contacts", other_owner).await;
+    assert_eq!(errors(&res), vec![(1, "owner_id".to_string(), "forbidden".to_string())], "{res}");
 
     // A teammate's contact is visible but not the rep's to edit; an admin's is invisible.
     app.admin.create("contacts", serde_json::json!({ "first_name": "Boss", "email": "boss@x.io" })).await;
-    let res = import(&client, "entity=contacts&mode=update", "email,title\nmate@x.io,Hacked\nboss@x.io,Hacked\n").await;
-    let got = errors(&res.body);
+    let res =
+        finished(&client, "entity=contacts&mode=update", "email,title\nmate@x.io,Hacked\nboss@x.io,Hacked\n").await;
+    let got = errors(&res);
     assert_eq!(
         got,
         vec![(1, "id".to_string(), "forbidden".to_string()), (2, "email".to_string(), "not_found".to_string())]
@@ -380,3 +421,168 @@ async fn preview_and_bad_requests(app: &TestApp) {
     assert_eq!(res.status, StatusCode::UNAUTHORIZED);
 }
 both_backends!(preview_and_bad_requests);
+
+/// Phases in the order an import goes through them.
+fn phase_rank(phase: &str) -> u8 {
+    match phase {
+        "queued" => 0,
+        "validating" => 1,
+        "importing" => 2,
+        "done" => 3,
+        other => panic!("unknown phase {other}"),
+    }
+}
+
+async fn background_import_reports_progress_and_completes(app: &TestApp) {
+    let rows = 3000;
+    let mut file = String::from("first_name,last_name,email\n");
+    for i in 0..rows {
+        file.push_str(&format!("First{i},Last{i},person{i}@bulk.example\n"));
+    }
+    let res = import(&app.admin, "entity=contacts&batch_size=100&file_name=bulk.csv", file).await;
+    assert_eq!(res.status, StatusCode::ACCEPTED, "{}", res.text);
+    assert_eq!(
+        (res.body["status"].as_str(), res.body["phase"].as_str(), res.body["rows_done"].as_u64()),
+        (Some("queued"), Some("queued"), Some(0))
+    );
+    let id = res.body["id"].as_str().expect("id").to_string();
+    let seen = follow(&app.admin, &id).await;
+    // Whatever the timing: phases only move forward, rows done never go back within a
+    // phase, and while importing they count towards the file's rows.
+    let mut last = (0u8, 0u64);
+    for s in &seen {
+        let rank = phase_rank(s["phase"].as_str().expect("phase"));
+        let done = s["rows_done"].as_u64().expect("rows_done");
+        assert!(rank >= last.0, "phase went back: {seen:?}");
+        if rank == last.0 {
+            assert!(done >= last.1, "rows_done went back: {seen:?}");
+        }
+        if rank == 2 {
+            assert_eq!(s["rows"].as_u64(), Some(rows), "{s}");
+            assert!(done <= rows && s["created"].as_u64() == Some(done), "{s}");
+        }
+        last = (rank, done);
+    }
+    let end = seen.last().expect("final");
+    assert_eq!(
+        (end["status"].as_str(), end["phase"].as_str(), end["rows"].as_u64(), end["rows_done"].as_u64()),
+        (Some("completed"), Some("done"), Some(rows), Some(rows))
+    );
+    assert_eq!((end["created"].as_u64(), end["error_count"].as_u64()), (Some(rows), Some(0)));
+    assert!(end["finished_at"].is_string());
+    let count = app.admin.get("/api/v1/contacts?limit=1&count=true").await;
+    assert_eq!(count.body["total"].as_u64(), Some(rows), "{}", count.text);
+    // Every record has its change-log entry (what workflows and webhooks read).
+    let (mut after, mut logged) = (0, 0);
+    loop {
+        let res = app.admin.get(&format!("/api/v1/changes?after={after}&limit=500")).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.text);
+        let data = res.body["data"].as_array().cloned().unwrap_or_default();
+        if data.is_empty() {
+            break;
+        }
+        after = res.body["next_after"].as_i64().expect("next_after");
+        logged += data.iter().filter(|c| c["entity"] == "contacts" && c["op"] == "create").count() as u64;
+    }
+    assert_eq!(logged, rows);
+
+    // Someone else's import is not theirs to follow; a rep cannot import users.
+    let (_, rep) = app.user(Role::Rep).await;
+    assert_eq!(rep.get(&format!("/api/v1/imports/{id}")).await.status, StatusCode::NOT_FOUND);
+    let res = import(&rep, "entity=users", "email\nx@y.io\n").await;
+    assert_eq!((res.status, res.error_fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["entity".to_string()]));
+    // A rep's background import runs as the rep: their records, their import.
+    let mine = imported(&rep, "entity=companies", "name\nRep Co\n").await;
+    assert_eq!(mine["created"], 1);
+    assert_eq!(rep.get(&format!("/api/v1/imports/{}", mine["id"].as_str().expect("id"))).await.status, StatusCode::OK);
+}
+both_backends!(background_import_reports_progress_and_completes);
+
+/// A crashed import as a runner that died would leave it: `running`, its lease run out,
+/// `next_row` after the `done` rows it committed.
+fn crashed_import(app: &TestApp, user: &str, total: i64, done: i64) -> keel_store::imports::ImportRow {
+    let now = app.clock.now();
+    keel_store::imports::ImportRow {
+        id: uuid::Uuid::now_v7(),
+        user_id: uuid::Uuid::parse_str(user).expect("uuid"),
+        file_name: Some("crashed.csv".into()),
+        entity: "companies".into(),
+        mode: "create".into(),
+        key_field: None,
+        status: "running".into(),
+        total_rows: total,
+        created: done,
+        updated: 0,
+        unchanged: 0,
+        skipped: 0,
+        failed: 0,
+        companies_created: 0,
+        next_row: Some(done + 1),
+        options: serde_json::json!({ "request": { "mode": "create", "batch_size": 1 } }),
+        errors: serde_json::json!([]),
+        error_count: 0,
+        started_at: now - time::Duration::minutes(5),
+        finished_at: None,
+        phase: "importing".into(),
+        rows_done: done,
+        locked_by: Some("a-runner-that-died".into()),
+        locked_until: Some(now - time::Duration::minutes(1)),
+    }
+}
+
+async fn background_import_failure_is_reported(app: &TestApp) {
+    // An import whose stored file is gone (a database restored without it) cannot go on:
+    // the runner that claims it records it as failed, with the reason, where it stopped,
+    // and the rows before that kept.
+    let me = app.admin.get("/api/v1/auth/me").await.body["id"].as_str().expect("id").to_string();
+    let row = crashed_import(app, &me, 4, 2);
+    {
+        let mut tx = app.service.db().write().await.expect("tx");
+        keel_store::imports::insert(&mut tx, &row).await.expect("insert");
+        tx.commit().await.expect("commit");
+    }
+    let end = follow(&app.admin, &row.id.to_string()).await.pop().expect("final");
+    assert_eq!(
+        (end["status"].as_str(), end["phase"].as_str(), end["created"].as_u64(), end["next_row"].as_u64()),
+        (Some("failed"), Some("done"), Some(2), Some(3)),
+        "{end}"
+    );
+    assert!(end["finished_at"].is_string());
+    assert_eq!(errors(&end), vec![(3, "-".to_string(), "import_stopped".to_string())]);
+    assert_eq!(end["errors"][0]["message"], "the import's file is gone");
+}
+both_backends!(background_import_failure_is_reported);
+
+async fn background_import_resumes_after_its_runner_died(app: &TestApp) {
+    // What a SIGKILL mid-import leaves: rows 1-2 committed with the import's `next_row`
+    // = 3, the import `running` under a lease that has run out, its file stored.
+    for name in ["One", "Two"] {
+        app.admin.create("companies", serde_json::json!({ "name": name })).await;
+    }
+    let me = app.admin.get("/api/v1/auth/me").await.body["id"].as_str().expect("id").to_string();
+    let row = crashed_import(app, &me, 4, 2);
+    {
+        let mut tx = app.service.db().write().await.expect("tx");
+        keel_store::imports::insert(&mut tx, &row).await.expect("insert");
+        let file = b"name\nOne\nTwo\nThree\nFour\n".to_vec();
+        keel_store::imports::insert_file_part(&mut tx, row.id, 0, file).await.expect("file");
+        tx.commit().await.expect("commit");
+    }
+    // The runner finds it on its next look (it polls for other processes' imports).
+    let end = follow(&app.admin, &row.id.to_string()).await.pop().expect("final");
+    assert_eq!(
+        (end["status"].as_str(), end["created"].as_u64(), end["skipped"].as_u64(), end["next_row"].clone()),
+        (Some("completed"), Some(4), Some(0), Value::Null),
+        "{end}"
+    );
+    let mut names: Vec<String> = all(&app.admin, "companies", "")
+        .await
+        .iter()
+        .map(|c| c["name"].as_str().unwrap_or_default().to_string())
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["Four", "One", "Three", "Two"], "rows 1-2 were not imported twice");
+    let audit = app.admin.get("/api/v1/audit?action=import.completed").await;
+    assert_eq!(audit.body["data"][0]["record_id"].as_str(), Some(row.id.to_string().as_str()));
+}
+both_backends!(background_import_resumes_after_its_runner_died);

@@ -2,15 +2,19 @@
 
 mod assistant;
 mod assistant_model;
+mod assistant_retrieval;
 mod audit;
 mod auth;
 mod bad_input;
 mod changes;
+mod custom_fields;
 mod dashboard;
 mod export;
+mod graphql;
 mod import;
 mod lists;
 mod login_security;
+mod merge;
 mod permissions;
 mod records;
 mod roles;
@@ -18,4 +22,5 @@ mod schema_conformance;
 mod trash;
 mod validation;
 mod web_assets;
+mod webhooks;
 mod workflows;

@@ -44,6 +44,10 @@ pub struct AutomationArgs {
     /// Changes made this many workflow runs deep trigger no further runs.
     #[arg(long, env = "KEEL_WORKFLOW_MAX_DEPTH", default_value_t = 3)]
     workflow_max_depth: i64,
+    /// A webhook whose deliveries fail this many times in a row (each after all its
+    /// retries) is turned off and its owner emailed.
+    #[arg(long, env = "KEEL_WEBHOOK_DISABLE_AFTER", default_value_t = 5)]
+    webhook_disable_after: i64,
     /// Serve the API without running workflow jobs in this process.
     #[arg(long, env = "KEEL_NO_WORKERS")]
     pub no_workers: bool,
@@ -69,6 +73,9 @@ impl AutomationArgs {
         if self.job_max_attempts < 1 || self.job_backoff_seconds < 1 || self.workflow_max_depth < 1 {
             bail!("KEEL_JOB_MAX_ATTEMPTS, KEEL_JOB_BACKOFF_SECONDS and KEEL_WORKFLOW_MAX_DEPTH must be at least 1");
         }
+        if self.webhook_disable_after < 1 {
+            bail!("KEEL_WEBHOOK_DISABLE_AFTER must be at least 1");
+        }
         if self.job_lease_seconds < 5 {
             bail!("KEEL_JOB_LEASE_SECONDS must be at least 5: an action must finish within it");
         }
@@ -81,6 +88,7 @@ impl AutomationArgs {
             backoff_base: time::Duration::seconds(self.job_backoff_seconds),
             lease: time::Duration::seconds(self.job_lease_seconds),
             max_depth: self.workflow_max_depth,
+            webhook_disable_after: self.webhook_disable_after,
             ..AutomationConfig::default()
         })
     }

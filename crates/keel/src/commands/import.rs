@@ -76,7 +76,17 @@ fn progress_printer() -> impl Fn(Progress) + Send + Sync {
             *current = (p.phase, p.elapsed);
         }
         let secs = (p.elapsed - current.1).as_secs_f64().max(0.001);
-        eprint!("\r{:<10} {:>10} rows  {:>9.0} rows/s", p.phase, p.rows, p.rows as f64 / secs);
+        match p.total.filter(|t| *t > 0) {
+            Some(total) => eprint!(
+                "\r{:<10} {:>10} / {} rows ({:>3}%)  {:>9.0} rows/s",
+                p.phase,
+                p.rows,
+                total,
+                p.rows * 100 / total,
+                p.rows as f64 / secs
+            ),
+            None => eprint!("\r{:<10} {:>10} rows  {:>9.0} rows/s", p.phase, p.rows, p.rows as f64 / secs),
+        }
         let _ = std::io::stderr().flush();
     }
 }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod automation;
 pub mod import;
+pub mod mcp;
 pub mod seed;
 pub mod serve;
 pub mod user;

@@ -58,6 +58,16 @@ struct AiArgs {
     /// Per request to the model; the built-in engine answers when it runs out.
     #[arg(long = "ai-timeout-seconds", env = "KEEL_AI_TIMEOUT_SECONDS", default_value_t = 60)]
     timeout_seconds: u64,
+    /// Embeddings model for semantic retrieval, e.g. text-embedding-3-small or
+    /// nomic-embed-text. Unset: retrieval is full-text search only.
+    #[arg(long = "ai-embeddings-model", env = "KEEL_AI_EMBEDDINGS_MODEL")]
+    embeddings_model: Option<String>,
+    /// The embeddings API root (`POST {base}/embeddings`); defaults to KEEL_AI_BASE_URL.
+    #[arg(long = "ai-embeddings-base-url", env = "KEEL_AI_EMBEDDINGS_BASE_URL")]
+    embeddings_base_url: Option<String>,
+    /// Bearer token for the embeddings endpoint; defaults to KEEL_AI_API_KEY.
+    #[arg(long = "ai-embeddings-api-key", env = "KEEL_AI_EMBEDDINGS_API_KEY", hide_env_values = true)]
+    embeddings_api_key: Option<String>,
 }
 
 impl AiArgs {
@@ -91,6 +101,37 @@ impl AiArgs {
         let engine = ModelEngine::new(config).context("cannot set up the assistant's model client")?;
         tracing::info!(base_url, model, "assistant model provider configured");
         Ok(Some(std::sync::Arc::new(engine)))
+    }
+}
+
+impl AiArgs {
+    /// The embeddings endpoint, or None when no embeddings model is set.
+    fn embedder(&self) -> anyhow::Result<Option<std::sync::Arc<keel_api::keel_assistant::Embedder>>> {
+        use keel_api::keel_assistant::{Embedder, EmbeddingsConfig};
+        let Some(model) = self.embeddings_model.as_deref().map(str::trim).filter(|m| !m.is_empty()) else {
+            return Ok(None);
+        };
+        let base_url = self
+            .embeddings_base_url
+            .as_deref()
+            .or(self.base_url.as_deref())
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                anyhow::anyhow!("KEEL_AI_EMBEDDINGS_MODEL needs KEEL_AI_EMBEDDINGS_BASE_URL or KEEL_AI_BASE_URL")
+            })?;
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            anyhow::bail!("the embeddings base URL must start with http:// or https:// (got {base_url})");
+        }
+        let api_key = self.embeddings_api_key.clone().or_else(|| self.api_key.clone()).filter(|k| !k.is_empty());
+        let config = EmbeddingsConfig {
+            api_key,
+            timeout: std::time::Duration::from_secs(self.timeout_seconds.max(1)),
+            ..EmbeddingsConfig::new(base_url, model)
+        };
+        let embedder = Embedder::new(config).context("cannot set up the embeddings client")?;
+        tracing::info!(base_url, model, "assistant embeddings configured");
+        Ok(Some(std::sync::Arc::new(embedder)))
     }
 }
 
@@ -136,6 +177,7 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     };
     let automation = args.automation.config(&args.bind, args.port)?;
     let ai = args.ai.engine()?;
+    let embedder = args.ai.embedder()?;
     let service = keel_service::Service::connect(database_url, config)
         .await
         .with_context(|| format!("cannot open and migrate database {}", super::redact(database_url)))?;
@@ -170,10 +212,23 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(engine) = ai {
         state = state.with_assistant(engine);
     }
+    if let Some(embedder) = &embedder {
+        state = state.with_embedder(embedder.clone());
+    }
     let retention_job = super::audit::spawn_retention_job(service.clone(), args.audit_retention);
     // Workflow workers: stopped after the server, each finishing the job in hand (a job
     // cut short anyway is claimed again once its lease runs out).
     let (stop_workers, stopping) = tokio::sync::watch::channel(false);
+    // The embeddings indexer follows the change log like the workflow dispatcher.
+    let indexer = match (&embedder, args.automation.no_workers) {
+        (Some(e), false) => {
+            Some(keel_api::keel_assistant::retrieval::indexer::spawn(service.clone(), e.clone(), stopping.clone()))
+        }
+        _ => None,
+    };
+    // The background import runner: stopped with the workers, after its current batch
+    // (the import resumes from there when Keel starts again).
+    let import_runner = keel_service::imports::spawn_runner(service.clone(), stopping.clone());
     let workers = (!args.automation.no_workers).then(|| keel_automation::spawn(service.clone(), automation, stopping));
     let served = keel_api::serve(listener, state, shutdown_signal()).await.context("server error");
     if let Some(job) = retention_job {
@@ -184,6 +239,14 @@ pub async fn run(database_url: &str, args: ServeArgs) -> anyhow::Result<()> {
         && tokio::time::timeout(std::time::Duration::from_secs(30), workers).await.is_err()
     {
         tracing::warn!("the automation worker did not stop within 30 s; its job will be retried");
+    }
+    if let Some(indexer) = indexer
+        && tokio::time::timeout(std::time::Duration::from_secs(30), indexer).await.is_err()
+    {
+        tracing::warn!("the embeddings indexer did not stop within 30 s; its batch will be read again");
+    }
+    if tokio::time::timeout(std::time::Duration::from_secs(30), import_runner).await.is_err() {
+        tracing::warn!("the import runner did not stop within 30 s; its import resumes once its lease runs out");
     }
     served?;
     service.db().close().await;

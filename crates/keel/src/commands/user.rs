@@ -120,7 +120,8 @@ pub async fn set_team(database_url: &str, args: SetTeamArgs) -> anyhow::Result<(
 pub async fn list(database_url: &str) -> anyhow::Result<()> {
     let service = super::open(database_url).await?;
     let ctx = system();
-    let entity = service.schema().entity("users").ok_or_else(|| anyhow::anyhow!("no users entity"))?;
+    let schema = service.schema();
+    let entity = schema.entity("users").ok_or_else(|| anyhow::anyhow!("no users entity"))?;
     let mut query = keel_domain::query::ListQuery::default_for(entity);
     query.limit = keel_domain::query::MAX_LIMIT;
     loop {

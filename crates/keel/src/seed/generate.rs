@@ -697,6 +697,8 @@ mod tests {
             Value::Date(_) => ty == FieldType::Date,
             Value::Timestamp(_) => ty == FieldType::Timestamp,
             Value::Uuid(_) => matches!(ty, FieldType::Id | FieldType::Reference),
+            Value::Decimal(_) => ty == FieldType::Decimal,
+            Value::List(_) => ty == FieldType::MultiSelect,
         }
     }
 

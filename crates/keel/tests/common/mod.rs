@@ -1,5 +1,5 @@
 //! What the process tests share: a real `keel serve` started on port 0, reading its URL
-//! and login from what it prints, and signals sent to it.
+//! and login from what it prints, signing in to it, and signals sent to it.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -46,4 +46,17 @@ pub fn start_with(url: &str, env: &[(&str, String)]) -> Server {
 pub fn signal(child: &Child, sig: &str) {
     let status = Command::new("kill").args([sig, &child.id().to_string()]).status().expect("kill");
     assert!(status.success());
+}
+
+/// Sign in to the server at `base`; returns the session cookie (`name=value`).
+pub async fn login(http: &reqwest::Client, base: &str, email: &str, password: &str) -> String {
+    let res = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), 200, "login as {email}");
+    let cookie = res.headers().get("set-cookie").and_then(|v| v.to_str().ok()).expect("cookie");
+    cookie.split(';').next().expect("pair").to_string()
 }

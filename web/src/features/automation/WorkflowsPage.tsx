@@ -7,8 +7,9 @@ import { EmptyState, ErrorState, PageHeader, Skeleton } from '../../components/u
 import { formatDateTime, formatRelative } from '../../lib/format';
 import { UserSelect } from '../records/ReferenceInput';
 import { describeTrigger, useJobs, useTemplates, useWorkflowCommands, useWorkflows } from './api';
+import { WebhooksPanel } from './WebhooksPanel';
 
-/** Workflows, the built-in templates, and jobs that gave up (dead letters). */
+/** Workflows, the built-in templates, outbound webhooks, and jobs that gave up (dead letters). */
 export function WorkflowsPage() {
   return (
     <>
@@ -24,6 +25,7 @@ export function WorkflowsPage() {
         <Tabs.List className="tab-list" aria-label="Automation">
           <Tabs.Trigger value="workflows">Workflows</Tabs.Trigger>
           <Tabs.Trigger value="templates">Templates</Tabs.Trigger>
+          <Tabs.Trigger value="webhooks">Webhooks</Tabs.Trigger>
           <Tabs.Trigger value="dead">Failed jobs</Tabs.Trigger>
         </Tabs.List>
         <Tabs.Content value="workflows">
@@ -31,6 +33,9 @@ export function WorkflowsPage() {
         </Tabs.Content>
         <Tabs.Content value="templates">
           <TemplateList />
+        </Tabs.Content>
+        <Tabs.Content value="webhooks">
+          <WebhooksPanel />
         </Tabs.Content>
         <Tabs.Content value="dead">
           <DeadJobs />

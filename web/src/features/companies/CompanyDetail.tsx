@@ -8,6 +8,7 @@ import { formatRelative } from '../../lib/format';
 import { Timeline } from '../activities/Timeline';
 import { DealMiniTable } from '../deals/DealMiniTable';
 import { DealBoard } from '../deals/DealBoard';
+import { DuplicatesButton } from '../duplicates/DuplicatesButton';
 import { DeleteButton, TrashBanner } from '../records/DetailActions';
 import { DetailsCard } from '../records/FieldValue';
 import { RecordFormModal } from '../records/RecordForm';
@@ -34,6 +35,7 @@ export function CompanyDetail() {
             <button className="btn" onClick={() => setEditing(true)}>
               Edit
             </button>
+            <DuplicatesButton def={def} record={c} />
             <DeleteButton def={def} record={c} listPath="/companies" />
           </>
         }

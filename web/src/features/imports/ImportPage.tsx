@@ -2,14 +2,14 @@
 // (every row checked by the server's rules, nothing written), then import. Past imports
 // are listed below with their counts.
 import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { errorMessage } from '../../api/client';
 import { useSchema } from '../../api/schema';
 import { useToast } from '../../components/toast';
 import { EmptyState, ErrorState, PageHeader, Skeleton } from '../../components/ui';
 import { formatNumber, formatRelative } from '../../lib/format';
-import { preview, runImport, useImports, type ImportParams, type Preview, type Report } from './api';
+import { followImport, inProgress, preview, runImport, useImports, type ImportParams, type Preview, type Report } from './api';
 
 const ENTITIES = ['companies', 'contacts', 'deals', 'activities'];
 const KEYS: Record<string, string[]> = {
@@ -33,6 +33,16 @@ export function ImportPage() {
   const [report, setReport] = useState<Report | null>(null);
   const [busy, setBusy] = useState<null | 'preview' | 'check' | 'import'>(null);
   const [progress, setProgress] = useState(0);
+  // The background import being followed (the POST answered 202 with it), as last polled.
+  const [running, setRunning] = useState<Report | null>(null);
+  // Polling stops when the page goes away (the import goes on; Past imports shows it).
+  const left = useRef(false);
+  useEffect(
+    () => () => {
+      left.current = true;
+    },
+    [],
+  );
 
   const params = (dry: boolean): ImportParams => ({
     entity,
@@ -63,12 +73,17 @@ export function ImportPage() {
     setBusy(dry ? 'check' : 'import');
     setProgress(0);
     try {
-      const r = await runImport(file, params(dry), setProgress);
-      setReport(r);
-      if (!dry && r.status === 'completed') {
-        toast.show(`Imported ${formatNumber(r.created + r.updated)} ${entity}`);
-        void qc.invalidateQueries({ queryKey: ['records'] });
+      let r = await runImport(file, params(dry), setProgress);
+      if (!dry && inProgress(r)) {
+        setRunning(r);
+        const last = await followImport(r, setRunning, () => left.current);
+        setRunning(null);
+        if (!last) return;
+        r = last;
       }
+      setReport(r);
+      if (!dry) void qc.invalidateQueries({ queryKey: ['records'] });
+      if (!dry && r.status === 'completed') toast.show(`Imported ${formatNumber(r.created + r.updated)} ${entity}`);
     } catch (err) {
       toast.show(errorMessage(err), 'error');
     } finally {
@@ -201,15 +216,43 @@ export function ImportPage() {
               {busy === 'check' ? 'Checking…' : 'Check file'}
             </button>
             <button className="btn btn-primary" disabled={busy !== null} onClick={() => void run(false)}>
-              {busy === 'import' ? `Importing… ${Math.round(progress * 100)}% uploaded` : 'Import'}
+              {busy !== 'import' ? 'Import' : running ? 'Importing…' : `Uploading… ${Math.round(progress * 100)}%`}
             </button>
           </div>
         </section>
       )}
 
-      {report && <ReportView report={report} />}
+      {running && <ImportProgress report={running} />}
+      {report && !running && <ReportView report={report} />}
       <PastImports />
     </>
+  );
+}
+
+/** A background import's phase and rows done, as the server reports them. */
+function ImportProgress({ report }: { report: Report }) {
+  const phase = report.phase ?? 'queued';
+  const done = report.rows_done ?? 0;
+  const total = report.rows;
+  const text: Record<string, string> = {
+    queued: 'Waiting to start…',
+    validating: `Checking rows: ${formatNumber(done)} checked`,
+    importing: `Importing: ${formatNumber(done)} of ${formatNumber(total)} rows`,
+    done: 'Finishing…',
+  };
+  const known = phase === 'importing' && total > 0;
+  return (
+    <section className="card" aria-label="Import progress" data-testid="import-progress">
+      <h2>{text[phase] ?? phase}</h2>
+      {/* No value while the total is unknown: an indeterminate bar. */}
+      <progress
+        className="import-progress"
+        max={known ? total : undefined}
+        value={known ? done : undefined}
+        aria-label="Rows imported"
+      />
+      <p className="muted small">The import runs on the server: you can leave this page and find it under Past imports.</p>
+    </section>
   );
 }
 

@@ -49,6 +49,15 @@ export interface Report {
   elapsed_ms?: number;
   file_name?: string | null;
   started_at?: string;
+  /** Background imports: queued, validating, importing or done. */
+  phase?: string;
+  /** Data rows the phase has finished (of `rows` once the check has counted them). */
+  rows_done?: number;
+}
+
+/** A background import still queued or running. */
+export function inProgress(r: Report): boolean {
+  return r.status === 'queued' || r.status === 'running';
 }
 
 export type ImportParams = Record<string, string | number | boolean | undefined>;
@@ -65,8 +74,9 @@ export async function preview(file: Blob, params: ImportParams): Promise<Preview
 
 /**
  * Upload and run (or dry-run) an import, reporting upload progress. XMLHttpRequest,
- * because fetch cannot report upload progress. A rejected or stopped import (422/409)
- * still carries its report, which is returned rather than thrown.
+ * because fetch cannot report upload progress. A dry run answers with its report; an
+ * import answers 202 with the queued import, to follow with `useImport`. A rejected or
+ * stopped import (422/409) still carries its report, which is returned rather than thrown.
  */
 export function runImport(file: File, params: ImportParams, onProgress: (fraction: number) => void): Promise<Report> {
   return new Promise((resolve, reject) => {
@@ -89,6 +99,25 @@ export function runImport(file: File, params: ImportParams, onProgress: (fractio
     };
     xhr.send(file);
   });
+}
+
+/**
+ * Poll a queued import every half second until it ends, passing each state to `onState`;
+ * the final state, or null when `stopped()` says to give up (the page went away).
+ */
+export async function followImport(
+  first: Report,
+  onState: (r: Report) => void,
+  stopped: () => boolean,
+): Promise<Report | null> {
+  let r = first;
+  while (inProgress(r)) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (stopped()) return null;
+    r = await api<Report>(`/api/v1/imports/${r.id ?? ''}`);
+    onState(r);
+  }
+  return r;
 }
 
 export function useImports() {

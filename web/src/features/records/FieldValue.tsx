@@ -40,6 +40,17 @@ export function FieldValue({ field, record }: { field: FieldDef; record: CrmReco
     }
     case 'long_text':
       return <span className="pre">{String(value)}</span>;
+    case 'multi_select':
+      return (
+        <>
+          {(Array.isArray(value) ? value : []).map((v) => (
+            <Badge key={String(v)} value={String(v)} option={field.options?.find((o) => o.value === v)} />
+          ))}
+        </>
+      );
+    case 'integer':
+      if (field.kind === 'rating') return <span aria-label={`${String(value)} of 5`}>{'★'.repeat(Number(value))}</span>;
+      return <>{String(value)}</>;
     default:
       return <>{String(value)}</>;
   }
@@ -75,7 +86,7 @@ export function DetailsCard({
             <dd>{e.value}</dd>
           </div>
         ))}
-        {fields.map((name) => {
+        {[...fields, ...def.fields.filter((f) => f.custom && !fields.includes(f.name)).map((f) => f.name)].map((name) => {
           const f = def.fields.find((x) => x.name === name);
           if (!f) return null;
           return (

@@ -40,6 +40,11 @@ function fromInput(field: FieldDef, value: unknown, currency: string): unknown {
   if (field.type === 'boolean') return Boolean(value);
   if (value === '' || value === undefined) return null;
   if (field.type === 'money') return typeof value === 'number' ? value : parseMoney(String(value), currency);
+  if (field.type === 'multi_select') return Array.isArray(value) && value.length > 0 ? value : null;
+  if (field.type === 'decimal') {
+    const n = Number(value);
+    return Number.isFinite(n) ? n : value;
+  }
   if (field.type === 'integer' || field.type === 'percent') {
     const n = Number(value);
     return Number.isFinite(n) ? n : value;
@@ -121,7 +126,7 @@ export function RecordForm({
   const initial = useMemo(() => {
     const v: FormValues = {};
     for (const f of fields) {
-      const source = record ? record[f.name] : (preset?.[f.name] ?? DEFAULTS[entity]?.[f.name]);
+      const source = record ? record[f.name] : (preset?.[f.name] ?? DEFAULTS[entity]?.[f.name] ?? f.default);
       v[f.name] = f.type === 'money' ? moneyInput(source as number | null, String(record?.currency ?? 'USD')) : toInput(f, source);
     }
     return v;
@@ -266,7 +271,7 @@ function FieldInput({
       input = (
         <select {...common} value={String(value ?? '')} onChange={(e) => onChange(e.target.value)}>
           {!field.required && <option value="">—</option>}
-          {(field.options ?? []).map((o) => (
+          {(field.options ?? []).filter((o) => !o.retired || o.value === value).map((o) => (
             <option key={o.value} value={o.value}>
               {o.label}
               {o.probability !== undefined ? ` (${o.probability}%)` : ''}
@@ -296,6 +301,41 @@ function FieldInput({
           <span aria-hidden="true">{currency}</span>
           <input {...common} inputMode="decimal" value={String(value ?? '')} onChange={(e) => onChange(e.target.value)} />
         </div>
+      );
+      break;
+    case 'multi_select': {
+      const chosen = Array.isArray(value) ? (value as string[]) : [];
+      input = (
+        <div className="multi-select" role="group" aria-labelledby={`${id}-label`}>
+          {(field.options ?? [])
+            .filter((o) => !o.retired || chosen.includes(o.value))
+            .map((o) => (
+              <label key={o.value} className="check">
+                <input
+                  type="checkbox"
+                  checked={chosen.includes(o.value)}
+                  onChange={(e) =>
+                    onChange(e.target.checked ? [...chosen, o.value] : chosen.filter((v) => v !== o.value))
+                  }
+                />{' '}
+                {o.label}
+              </label>
+            ))}
+        </div>
+      );
+      break;
+    }
+    case 'decimal':
+      input = (
+        <input
+          {...common}
+          type="number"
+          step="any"
+          min={field.min}
+          max={field.max}
+          value={String(value ?? '')}
+          onChange={(e) => onChange(e.target.value === '' ? '' : e.target.value)}
+        />
       );
       break;
     case 'integer':
@@ -330,7 +370,7 @@ function FieldInput({
   }
   return (
     <div className={`field ${wide ? 'field-wide' : ''} ${field.type === 'boolean' ? 'field-check' : ''}`}>
-      <label htmlFor={id}>
+      <label htmlFor={id} id={`${id}-label`}>
         {field.label}
         {field.required && <span className="req" aria-hidden="true"> *</span>}
       </label>

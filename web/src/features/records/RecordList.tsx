@@ -5,6 +5,7 @@ import * as DropdownMenu from '@radix-ui/react-dropdown-menu';
 import { ApiError, errorMessage, withQuery } from '../../api/client';
 import { useBulk, useList } from '../../api/records';
 import { useEntity } from '../../api/schema';
+import { FieldValue } from './FieldValue';
 import { UserSelect } from './ReferenceInput';
 import type { CrmRecord } from '../../api/types';
 import { Confirm, Modal } from '../../components/Modal';
@@ -35,7 +36,7 @@ const PAGE_SIZE = 25;
 
 export function RecordList({
   entity,
-  columns,
+  columns: pageColumns,
   filters,
   searchPlaceholder,
   emptyText,
@@ -51,6 +52,20 @@ export function RecordList({
   createLabel: string;
 }) {
   const def = useEntity(entity);
+  // Custom fields get a column each, after the page's own columns.
+  const columns: Column[] = [
+    ...pageColumns,
+    ...(def?.fields ?? [])
+      .filter((f) => f.custom)
+      .map((f) => ({
+        key: f.name,
+        label: f.label,
+        sort: f.sortable ? f.name : undefined,
+        fields: [f.name],
+        render: (r: CrmRecord) => <FieldValue field={f} record={r} />,
+        className: 'hide-sm',
+      })),
+  ];
   const defaultSort = '-updated_at';
   const { state, update } = useListState(defaultSort, filters.map((f) => f.param));
   const list = useList(entity, listQuery(state, PAGE_SIZE));
