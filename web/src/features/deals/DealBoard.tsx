@@ -122,7 +122,7 @@ export function DealBoard({ stages, filters }: { stages: SelectOption[]; filters
         },
       }}
     >
-      <div className="board" role="list" aria-label="Pipeline stages">
+      <div className={`board ${dragging ? 'board-dragging' : ''}`} role="list" aria-label="Pipeline stages">
         {stages.map((s) => {
           const g = totals.data?.groups?.find((x) => x.key === s.value);
           return (
