@@ -7,6 +7,12 @@ mod seed;
 
 use clap::{Args, Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: the write path allocates and frees many small
+/// values per record (field maps, JSON diffs, SQL parameters), and in a 200,000-row
+/// import profile glibc's malloc/free took about a quarter of all CPU.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "keel", version, about = "Keel, a self-hosted CRM")]
 struct Cli {
