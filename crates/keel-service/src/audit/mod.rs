@@ -174,9 +174,20 @@ async fn append_after(
     at: OffsetDateTime,
     events: Vec<Event<'_>>,
 ) -> Result<(), ServiceError> {
-    if events.is_empty() {
-        return Ok(());
+    let entries = chained(head, source, at, events);
+    if !entries.is_empty() {
+        store::insert(tx, &entries).await?;
     }
+    Ok(())
+}
+
+/// The entries for `events`, numbered and hash-chained after `head`, ready to insert.
+fn chained(
+    head: Option<(i64, String)>,
+    source: Source<'_>,
+    at: OffsetDateTime,
+    events: Vec<Event<'_>>,
+) -> Vec<AuditEntry> {
     // Both databases keep microseconds; hash exactly what will be read back.
     let at = keel_domain::value::truncate_to_micros(at.to_offset(time::UtcOffset::UTC));
     let (mut seq, mut prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
@@ -201,8 +212,7 @@ async fn append_after(
         prev_hash = entry.hash.clone();
         entries.push(entry);
     }
-    store::insert(tx, &entries).await?;
-    Ok(())
+    entries
 }
 
 /// The audit entry for a record change: the change log's entry, its diff as `details.diff`.
@@ -216,25 +226,38 @@ pub(crate) async fn record_changed(tx: &mut Tx, ctx: &Ctx, change: &NewChange) -
     append(tx, Source::of(ctx), change.at, vec![event]).await
 }
 
-/// The audit entries for many record changes at once (a batch write): one head read,
-/// one chained multi-row insert, an entry per change as `record_changed` would write.
-/// Takes the changes by value so each diff moves into its entry instead of being copied.
-pub(crate) async fn records_changed(tx: &mut Tx, ctx: &Ctx, mut changes: Vec<NewChange>) -> Result<(), ServiceError> {
+/// The newest entry's seq and hash (None when the log is empty): what the next entry
+/// chains to. Read inside the write transaction that appends, which keeps it current.
+pub(crate) async fn head(tx: &mut Tx) -> Result<Option<(i64, String)>, ServiceError> {
+    Ok(store::head(tx).await?)
+}
+
+/// The audit entries for many record changes at once (a batch write), chained after
+/// `head`: an entry per change as `record_changed` would write, built without touching
+/// the database so a batch can build them while its rows are being inserted.
+pub(crate) fn records_changed_entries(
+    head: Option<(i64, String)>,
+    ctx: &Ctx,
+    changes: &[NewChange],
+) -> Vec<AuditEntry> {
     let Some(at) = changes.first().map(|c| c.at) else {
-        return Ok(());
+        return Vec::new();
     };
-    let diffs: Vec<Json> = changes.iter_mut().map(|c| c.diff.take()).collect();
     let events = changes
         .iter()
-        .zip(diffs)
-        .map(|(c, diff)| Event {
+        .map(|c| Event {
             action: AuditAction::of_change(c.op),
             entity: Some(&c.entity),
             record_id: Some(c.record_id),
-            details: json!({ "diff": diff }),
+            details: json!({ "diff": c.diff }),
         })
         .collect();
-    append(tx, Source::of(ctx), at, events).await
+    chained(head, Source::of(ctx), at, events)
+}
+
+/// Insert entries `records_changed_entries` built.
+pub(crate) async fn insert(tx: &mut Tx, entries: &[AuditEntry]) -> Result<(), ServiceError> {
+    Ok(store::insert(tx, entries).await?)
 }
 
 /// The demo loader writes up to thousands of records per call; one summary entry per
