@@ -62,6 +62,23 @@ pub async fn insert_many<R: std::borrow::Borrow<Record>>(tx: &mut Tx, entity: &E
     Ok(())
 }
 
+/// Refresh the planner's statistics for `entity`'s table (PostgreSQL's ANALYZE; SQLite
+/// plans from its indexes alone, so nothing to do there). A bulk write that grows a table
+/// many times over calls it as it goes: PostgreSQL otherwise keeps planning the batch's
+/// lookups for the table's old size (a scan of a partial index that once held a few rows
+/// instead of the unique index), until autovacuum, if it runs at all, catches up. ANALYZE
+/// samples a fixed number of rows and blocks no reader or writer.
+pub async fn refresh_statistics(tx: &mut Tx, entity: &EntityDef) -> Result<()> {
+    if tx.backend() == Backend::Postgres {
+        let name = &entity.name;
+        if !name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            return Err(StoreError::Corrupt(format!("`{name}` is not a table name")));
+        }
+        tx.execute_sql(&format!("ANALYZE \"{name}\"")).await?;
+    }
+    Ok(())
+}
+
 /// Write `changes` to record `id` if its version is still `expected_version`.
 /// Returns false when the version moved on (or the row is gone).
 pub async fn update(

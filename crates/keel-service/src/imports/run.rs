@@ -11,8 +11,8 @@ use keel_domain::import::mapping::{self, ColumnMapping, MatchedBy};
 use keel_domain::policy;
 use keel_domain::validate::WriteContext;
 use keel_domain::{EntityDef, FieldErrors};
-use keel_store::Tx;
 use keel_store::imports::{self as store, ImportRow};
+use keel_store::{Tx, records};
 use serde_json::{Map, Value as Json, json};
 use uuid::Uuid;
 
@@ -466,6 +466,9 @@ impl<'a> Importer<'a> {
         let mut tally = Tally::default();
         let mut shared: Option<Tx> = None;
         let mut stopped_at = None;
+        // Rows written when the table's statistics are next refreshed: after the first
+        // batch, then each time the count doubles (a handful of ANALYZEs for a million).
+        let mut refresh_at = batch_size as u64;
         while let Some(batch) = batches.recv().await {
             self.stopping()?;
             let batch = batch?;
@@ -520,6 +523,13 @@ impl<'a> Importer<'a> {
                 shared = Some(tx);
             } else if writing {
                 tx.commit().await?;
+                let written = tally.counts.created + tally.counts.updated;
+                if written >= refresh_at {
+                    refresh_at = written.saturating_mul(2);
+                    let mut side = self.service.db.side_write().await?;
+                    records::refresh_statistics(&mut side, self.entity()).await?;
+                    side.commit().await?;
+                }
             }
             if let Some(report) = progress {
                 report(super::Progress { phase, rows: tally.rows, total, elapsed: self.started.elapsed() });
