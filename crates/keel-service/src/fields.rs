@@ -194,7 +194,7 @@ impl Service {
         let schema = self.schema();
         let table = table_of(&schema, entity)?;
         if old.ty != new.ty || old.reference != new.reference {
-            self.convert_column(&mut tx, &table, &old, &new).await?;
+            self.convert_column(&mut tx, ctx, &table, &old, &new).await?;
         } else {
             if old.ty == FieldType::Select || old.ty == FieldType::MultiSelect {
                 check_removed_options(&mut tx, &table, &old, &new.options).await?;
@@ -448,6 +448,7 @@ impl Service {
     async fn convert_column(
         &self,
         tx: &mut Tx,
+        ctx: &Ctx,
         table: &EntityDef,
         old: &FieldDef,
         new: &FieldDef,
@@ -464,7 +465,7 @@ impl Service {
                         failures.push(json!({ "id": id, "value": v.to_json(), "reason": "would become empty" }));
                     }
                 }
-                Ok(c) => converted.push((id, c)),
+                Ok(c) => converted.push((id, v, c)),
                 Err(reason) => {
                     failed += 1;
                     if failures.len() < REPORT_CAP {
@@ -477,7 +478,7 @@ impl Service {
             // References must point at live records of the target.
             let schema = self.schema();
             if let Some(target) = new.reference.as_deref().and_then(|t| schema.entity(t)) {
-                for (id, v) in &converted {
+                for (id, _, v) in &converted {
                     if let Some(u) = v.as_uuid()
                         && !keel_store::records::exists_live(tx, target, u).await?
                     {
@@ -506,8 +507,22 @@ impl Service {
         }
         store::drop_column(tx, &table.name, &old.name).await?;
         store::add_column(tx, &table.name, &new.name, new.ty).await?;
-        for (id, v) in &converted {
-            store::set_value(tx, &table.name, &new.name, new.ty, *id, v).await?;
+        // A value whose JSON form changes (text "42" → number 42) is a change to its record
+        // for anyone following the change log (webhooks, sync clients): it gets an entry,
+        // and its version moves so that a client holding the old form must re-read before
+        // writing. Values that read the same (text → long text) are not changes.
+        let now = self.clock.now();
+        let mut log = Vec::new();
+        for (id, before, after) in &converted {
+            let changed = before.to_json() != after.to_json();
+            store::set_value(tx, &table.name, &new.name, new.ty, *id, after, changed).await?;
+            if changed {
+                let diff = json!({ new.name.clone(): { "from": before.to_json(), "to": after.to_json() } });
+                log.push(ctx.change(now, &table.name, *id, ChangeOp::Update, diff));
+            }
+        }
+        for chunk in log.chunks(500) {
+            changes::append_many(tx, chunk).await?;
         }
         store::create_indexes(tx, &table.name, &new.name, new.sortable, new.unique).await?;
         Ok(())

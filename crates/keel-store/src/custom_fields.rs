@@ -263,12 +263,22 @@ pub async fn column_values(tx: &mut Tx, entity: &EntityDef, column: &str, ty: Fi
     Ok(out)
 }
 
-/// Write one converted value (type changes).
-pub async fn set_value(tx: &mut Tx, table: &str, column: &str, ty: FieldType, id: Uuid, v: &Value) -> Result<()> {
+/// Write one converted value (type changes), moving the record's version when it changed.
+pub async fn set_value(
+    tx: &mut Tx,
+    table: &str,
+    column: &str,
+    ty: FieldType,
+    id: Uuid,
+    v: &Value,
+    bump_version: bool,
+) -> Result<()> {
     let mut q = Query::update();
-    q.table(a(table))
-        .value(a(column), tx.encode(ty, v))
-        .and_where(Expr::col(a("id")).eq(tx.encode(FieldType::Id, &Value::Uuid(id))));
+    q.table(a(table)).value(a(column), tx.encode(ty, v));
+    if bump_version {
+        q.value(a("version"), Expr::col(a("version")).add(1));
+    }
+    q.and_where(Expr::col(a("id")).eq(tx.encode(FieldType::Id, &Value::Uuid(id))));
     tx.execute(&q).await?;
     Ok(())
 }

@@ -92,10 +92,21 @@ async fn lifecycle(app: &TestApp) {
     add_field(app, "deals", json!({ "name": "code", "label": "Code", "type": "text" })).await;
     app.admin.patch(&format!("/api/v1/deals/{hid}"), json!({ "cf_code": "42" })).await;
     app.admin.patch(&format!("/api/v1/deals/{lid}"), json!({ "cf_code": "7" })).await;
+    let version_before = app.admin.get(&format!("/api/v1/deals/{hid}")).await.body["version"].clone();
+    let seq_before = app.admin.get("/api/v1/changes?after=0&limit=1000").await.body["next_after"].clone();
     let changed = app.admin.patch("/api/v1/fields/deals/cf_code", json!({ "type": "number" })).await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
     assert_eq!(changed.body["type"], "number");
-    assert_eq!(app.admin.get(&format!("/api/v1/deals/{hid}")).await.body["cf_code"], json!(42));
+    let converted = app.admin.get(&format!("/api/v1/deals/{hid}")).await.body;
+    assert_eq!(converted["cf_code"], json!(42));
+    // The conversion is a change to each record: a change-log entry and a new version.
+    assert_eq!(converted["version"], json!(version_before.as_i64().unwrap_or(0) + 1));
+    let feed = app.admin.get(&format!("/api/v1/changes?after={seq_before}&limit=1000")).await;
+    let entry = feed.body["data"]
+        .as_array()
+        .and_then(|d| d.iter().find(|c| c["entity"] == "deals" && c["record_id"] == json!(hid)).cloned())
+        .unwrap_or_else(|| panic!("no change-log entry for the converted deal: {}", feed.text));
+    assert_eq!(entry["diff"]["cf_code"], json!({ "from": "42", "to": 42 }), "{}", feed.text);
     assert_eq!(list(&app.admin, "/api/v1/deals?cf_code[lt]=10").await.len(), 1);
 
     // A type change that cannot convert is refused with a report and changes nothing.
