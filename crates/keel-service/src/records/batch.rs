@@ -311,7 +311,15 @@ async fn log_entries(
             tokio::task::yield_now().await;
         }
     }
-    let audit = crate::audit::records_changed_entries(head, ctx, &log);
+    // The audit entries (a hash each, the costlier half) chunk by chunk, each chunk
+    // chained to the previous one's last entry.
+    let mut audit: Vec<keel_store::audit::AuditEntry> = Vec::with_capacity(log.len());
+    let mut head = head;
+    for chunk in log.chunks(YIELD_EVERY) {
+        audit.extend(crate::audit::records_changed_entries(head, ctx, chunk));
+        head = audit.last().map(|e| (e.seq, e.hash.clone()));
+        tokio::task::yield_now().await;
+    }
     Ok((log, audit))
 }
 
