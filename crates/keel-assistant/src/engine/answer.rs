@@ -352,6 +352,9 @@ pub fn summary(s: &DealSummary) -> Reply {
     if let Some(p) = &s.priority {
         t.push_str(&format!("\n- Priority: {p}"));
     }
+    for (label, value) in &s.custom {
+        t.push_str(&format!("\n- {label}: {value}"));
+    }
     if s.activities.is_empty() {
         t.push_str("\n\nNo activities yet.");
     } else {

@@ -1,6 +1,7 @@
 //! `get_deal_summary(id)`: a deal with its company, contact, owner and latest activities,
 //! each read as the user (a related record they may not see is simply left out).
 
+use keel_domain::FieldType;
 use serde::Serialize;
 use serde_json::{Map, Value as Json};
 use uuid::Uuid;
@@ -26,6 +27,8 @@ pub struct DealSummary {
     pub contact: Option<(Uuid, String)>,
     pub owner: Option<String>,
     pub notes: Option<String>,
+    /// The deal's custom fields that hold a value the user may read: (label, value).
+    pub custom: Vec<(String, String)>,
     pub activities: Vec<ActivityLine>,
 }
 
@@ -80,7 +83,9 @@ impl Tools {
                 })
             })
             .collect();
+        let custom = schema.entity("deals").map(|d| custom_lines(d, &raw)).unwrap_or_default();
         Ok(DealSummary {
+            custom,
             probability: raw.get("probability").and_then(Json::as_i64),
             priority: str_of(&raw, "priority").map(str::to_string),
             notes: str_of(&raw, "notes").map(str::to_string),
@@ -90,4 +95,34 @@ impl Tools {
             activities,
         })
     }
+}
+
+/// The custom fields of `record` (as the policy presented it: a field the user may not
+/// read is null there) that hold a value, as (label, text): select values by their
+/// option labels, booleans as Yes/No. References are left out: an id says nothing here.
+fn custom_lines(entity: &keel_domain::EntityDef, record: &Map<String, Json>) -> Vec<(String, String)> {
+    let label_of = |f: &keel_domain::schema::FieldDef, v: &str| {
+        f.options.iter().find(|o| o.value == v).map_or_else(|| v.to_string(), |o| o.label.clone())
+    };
+    entity
+        .fields
+        .iter()
+        .filter(|f| f.name.starts_with(keel_domain::schema::custom::PREFIX) && f.ty != FieldType::Reference)
+        .filter_map(|f| {
+            let text = match record.get(&f.name)? {
+                Json::Null => return None,
+                Json::Bool(b) => if *b { "Yes" } else { "No" }.to_string(),
+                Json::String(s) if s.is_empty() => return None,
+                Json::String(s) => label_of(f, s),
+                Json::Array(items) if items.is_empty() => return None,
+                Json::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().map_or_else(|| i.to_string(), |s| label_of(f, s)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                other => other.to_string(),
+            };
+            Some((f.label.clone(), text))
+        })
+        .collect()
 }

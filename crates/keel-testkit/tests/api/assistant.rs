@@ -424,6 +424,42 @@ async fn a_rep_learns_nothing_about_another_teams_deals(app: &TestApp) {
 }
 both_backends!(a_rep_learns_nothing_about_another_teams_deals);
 
+/// A deal summary shows the deal's custom fields by their labels (select values by their
+/// option labels), and a field the asking role may not read is not in it.
+async fn a_deal_summary_shows_custom_fields_the_user_may_read(app: &TestApp) {
+    let seed = seed(app).await;
+    for def in [
+        json!({ "name": "segment", "label": "Segment", "type": "select",
+                "options": [{ "value": "ent", "label": "Enterprise" }, { "value": "smb", "label": "Small business" }] }),
+        json!({ "name": "margin_note", "label": "Margin note", "type": "text", "read_roles": ["admin"] }),
+        json!({ "name": "signed", "label": "Signed", "type": "boolean" }),
+    ] {
+        let res = app.admin.post("/api/v1/fields/deals", def).await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
+    }
+    // Initech Platform is the rep's own deal.
+    let deal = seed.id("Initech Platform");
+    let set = app
+        .admin
+        .patch(
+            &format!("/api/v1/deals/{deal}"),
+            json!({ "cf_segment": "ent", "cf_margin_note": "thin, 9%", "cf_signed": true }),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+
+    let admin = ask(&app.admin, "Summarize the Initech Platform deal").await;
+    let text = admin["reply"].as_str().expect("reply");
+    for line in ["- Segment: Enterprise", "- Margin note: thin, 9%", "- Signed: Yes"] {
+        assert!(text.contains(line), "the admin's summary lacks `{line}`: {text}");
+    }
+    let rep = ask(&seed.rep_a, "Summarize the Initech Platform deal").await;
+    let text = rep["reply"].as_str().expect("reply");
+    assert!(text.contains("- Segment: Enterprise"), "{text}");
+    assert!(!text.contains("Margin note") && !text.contains("thin, 9%"), "the rep reads an admin-only field: {text}");
+}
+both_backends!(a_deal_summary_shows_custom_fields_the_user_may_read);
+
 fn proposal_id(reply: &Value) -> String {
     reply["proposals"][0]["id"].as_str().unwrap_or_else(|| panic!("no proposal in {reply}")).to_string()
 }
