@@ -99,7 +99,8 @@ impl Tools {
 
 /// The custom fields of `record` (as the policy presented it: a field the user may not
 /// read is null there) that hold a value, as (label, text): select values by their
-/// option labels, booleans as Yes/No. References are left out: an id says nothing here.
+/// option labels, booleans as Yes/No, money in the deal's currency, percents with `%`.
+/// References are left out: an id says nothing here.
 fn custom_lines(entity: &keel_domain::EntityDef, record: &Map<String, Json>) -> Vec<(String, String)> {
     let label_of = |f: &keel_domain::schema::FieldDef, v: &str| {
         f.options.iter().find(|o| o.value == v).map_or_else(|| v.to_string(), |o| o.label.clone())
@@ -112,6 +113,10 @@ fn custom_lines(entity: &keel_domain::EntityDef, record: &Map<String, Json>) -> 
             let text = match record.get(&f.name)? {
                 Json::Null => return None,
                 Json::Bool(b) => if *b { "Yes" } else { "No" }.to_string(),
+                Json::Number(n) if f.ty == FieldType::Money => {
+                    crate::parse::amount::format_money(n.as_i64()?, str_of(record, "currency").unwrap_or("USD"))
+                }
+                Json::Number(n) if f.ty == FieldType::Percent => format!("{n}%"),
                 Json::String(s) if s.is_empty() => return None,
                 Json::String(s) => label_of(f, s),
                 Json::Array(items) if items.is_empty() => return None,

@@ -433,6 +433,7 @@ async fn a_deal_summary_shows_custom_fields_the_user_may_read(app: &TestApp) {
                 "options": [{ "value": "ent", "label": "Enterprise" }, { "value": "smb", "label": "Small business" }] }),
         json!({ "name": "margin_note", "label": "Margin note", "type": "text", "read_roles": ["admin"] }),
         json!({ "name": "signed", "label": "Signed", "type": "boolean" }),
+        json!({ "name": "rebate", "label": "Rebate", "type": "currency" }),
     ] {
         let res = app.admin.post("/api/v1/fields/deals", def).await;
         assert_eq!(res.status, StatusCode::CREATED, "{}", res.text);
@@ -443,14 +444,14 @@ async fn a_deal_summary_shows_custom_fields_the_user_may_read(app: &TestApp) {
         .admin
         .patch(
             &format!("/api/v1/deals/{deal}"),
-            json!({ "cf_segment": "ent", "cf_margin_note": "thin, 9%", "cf_signed": true }),
+            json!({ "cf_segment": "ent", "cf_margin_note": "thin, 9%", "cf_signed": true, "cf_rebate": 125_000 }),
         )
         .await;
     assert_eq!(set.status, StatusCode::OK, "{}", set.text);
 
     let admin = ask(&app.admin, "Summarize the Initech Platform deal").await;
     let text = admin["reply"].as_str().expect("reply");
-    for line in ["- Segment: Enterprise", "- Margin note: thin, 9%", "- Signed: Yes"] {
+    for line in ["- Segment: Enterprise", "- Margin note: thin, 9%", "- Signed: Yes", "- Rebate: $1,250"] {
         assert!(text.contains(line), "the admin's summary lacks `{line}`: {text}");
     }
     let rep = ask(&seed.rep_a, "Summarize the Initech Platform deal").await;
