@@ -112,7 +112,7 @@ impl ModelEngine {
     /// meeting summaries): asks for `response_format: json_object` and reads the object
     /// out of the answer's text.
     pub async fn complete_json(&self, system: &str, user: &str) -> Result<Json, ModelError> {
-        let mut body = json!({
+        let body = json!({
             "model": self.config.model,
             "messages": [
                 { "role": "system", "content": system },
@@ -120,24 +120,8 @@ impl ModelEngine {
             ],
             "response_format": { "type": "json_object" },
         });
-        if let Some(t) = self.config.temperature {
-            body["temperature"] = json!(t);
-        }
-        if let Some(m) = self.config.max_tokens {
-            body["max_tokens"] = json!(m);
-        }
-        let mut req = self.client.post(&self.url).json(&body);
-        if let Some(key) = &self.config.api_key {
-            req = req.bearer_auth(key);
-        }
-        let res = req.send().await.map_err(|e| self.transport(e))?;
+        let res = self.send(body).await?;
         let status = res.status().as_u16();
-        if status == 429 {
-            return Err(ModelError::RateLimited);
-        }
-        if status >= 500 {
-            return Err(ModelError::Server(status));
-        }
         let text = res.text().await.map_err(|e| self.transport(e))?;
         if !(200..300).contains(&status) {
             return Err(ModelError::Refused(status));
@@ -152,24 +136,14 @@ impl ModelEngine {
         json_object_in(&content)
     }
 
-    /// One request to the model. With `on_delta`, asks for a stream (`stream: true`) and
-    /// sends the text to it as it arrives; a server that answers with a plain JSON body
-    /// instead is read as such.
-    async fn complete(&self, messages: &[Json], on_delta: Option<&Sink<'_>>) -> Result<ChatMessage, ModelError> {
-        let mut body = json!({
-            "model": self.config.model,
-            "messages": messages,
-            "tools": tool_schemas(),
-            "tool_choice": "auto",
-        });
+    /// POST a chat-completions body with the configured temperature, token limit and key.
+    /// A rate limit or a server error is an error here; other statuses are the caller's.
+    async fn send(&self, mut body: Json) -> Result<reqwest::Response, ModelError> {
         if let Some(t) = self.config.temperature {
             body["temperature"] = json!(t);
         }
         if let Some(m) = self.config.max_tokens {
             body["max_tokens"] = json!(m);
-        }
-        if on_delta.is_some() {
-            body["stream"] = json!(true);
         }
         let mut req = self.client.post(&self.url).json(&body);
         if let Some(key) = &self.config.api_key {
@@ -183,6 +157,24 @@ impl ModelEngine {
         if status >= 500 {
             return Err(ModelError::Server(status));
         }
+        Ok(res)
+    }
+
+    /// One request to the model. With `on_delta`, asks for a stream (`stream: true`) and
+    /// sends the text to it as it arrives; a server that answers with a plain JSON body
+    /// instead is read as such.
+    async fn complete(&self, messages: &[Json], on_delta: Option<&Sink<'_>>) -> Result<ChatMessage, ModelError> {
+        let mut body = json!({
+            "model": self.config.model,
+            "messages": messages,
+            "tools": tool_schemas(),
+            "tool_choice": "auto",
+        });
+        if on_delta.is_some() {
+            body["stream"] = json!(true);
+        }
+        let res = self.send(body).await?;
+        let status = res.status().as_u16();
         let is_stream = res
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
