@@ -13,7 +13,7 @@ use serde::{Serialize, Serializer};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{Backend, Row, Tx};
+use crate::db::{Backend, Built, Row, Tx, encode};
 use crate::error::{Result, StoreError};
 
 const TABLE: &str = "audit_log";
@@ -92,16 +92,16 @@ fn json_value(backend: Backend, v: &serde_json::Value) -> sea_query::Value {
     }
 }
 
-fn opt_uuid(tx: &Tx, id: Option<Uuid>) -> SimpleExpr {
-    tx.encode(FieldType::Id, &id.map_or(Value::Null, Value::Uuid)).into()
+fn opt_uuid(backend: Backend, id: Option<Uuid>) -> SimpleExpr {
+    encode(backend, FieldType::Id, &id.map_or(Value::Null, Value::Uuid)).into()
 }
 
-fn opt_text(tx: &Tx, s: Option<&String>) -> SimpleExpr {
-    tx.encode(FieldType::Text, &s.map_or(Value::Null, |s| Value::Text(s.clone()))).into()
+fn opt_text(backend: Backend, s: Option<&String>) -> SimpleExpr {
+    encode(backend, FieldType::Text, &s.map_or(Value::Null, |s| Value::Text(s.clone()))).into()
 }
 
-fn timestamp(tx: &Tx, t: OffsetDateTime) -> sea_query::Value {
-    tx.encode(FieldType::Timestamp, &Value::Timestamp(t))
+fn timestamp(backend: Backend, t: OffsetDateTime) -> sea_query::Value {
+    encode(backend, FieldType::Timestamp, &Value::Timestamp(t))
 }
 
 /// The newest row's `seq` and `hash`: what the next row chains to. None when empty.
@@ -116,30 +116,38 @@ pub async fn head(tx: &mut Tx) -> Result<Option<(i64, String)>> {
 
 /// Insert rows whose `seq`, `prev_hash` and `hash` the caller has already chained.
 pub async fn insert(tx: &mut Tx, entries: &[AuditEntry]) -> Result<()> {
-    let backend = tx.backend();
+    for stmt in insert_statements(tx.backend(), entries)? {
+        tx.run(stmt).await?;
+    }
+    Ok(())
+}
+
+/// `insert`'s statements, built ahead.
+pub fn insert_statements(backend: Backend, entries: &[AuditEntry]) -> Result<Vec<Built>> {
+    let mut out = Vec::new();
     for chunk in entries.chunks(INSERT_CHUNK) {
         let mut q = Query::insert();
         q.into_table(a(TABLE)).columns(COLUMNS.map(a));
         for e in chunk {
             let row: Vec<SimpleExpr> = vec![
                 e.seq.into(),
-                timestamp(tx, e.at).into(),
-                opt_uuid(tx, e.actor_id),
+                timestamp(backend, e.at).into(),
+                opt_uuid(backend, e.actor_id),
                 e.action.clone().into(),
-                opt_text(tx, e.entity.as_ref()),
-                opt_uuid(tx, e.record_id),
+                opt_text(backend, e.entity.as_ref()),
+                opt_uuid(backend, e.record_id),
                 json_value(backend, &e.details).into(),
-                opt_text(tx, e.ip.as_ref()),
-                opt_text(tx, e.user_agent.as_ref()),
-                opt_text(tx, e.request_id.as_ref()),
+                opt_text(backend, e.ip.as_ref()),
+                opt_text(backend, e.user_agent.as_ref()),
+                opt_text(backend, e.request_id.as_ref()),
                 e.prev_hash.clone().into(),
                 e.hash.clone().into(),
             ];
             q.values(row).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         }
-        tx.execute(&q).await?;
+        out.push(crate::db::build(backend, &q));
     }
-    Ok(())
+    Ok(out)
 }
 
 fn decode(r: &Row) -> Result<AuditEntry> {
@@ -176,10 +184,10 @@ pub async fn list(tx: &mut Tx, filter: &AuditFilter, limit: u32) -> Result<Vec<A
         q.and_where(Expr::col(a("action")).eq(action.clone()));
     }
     if let Some(since) = filter.since {
-        q.and_where(Expr::col(a("at")).gte(timestamp(tx, since)));
+        q.and_where(Expr::col(a("at")).gte(timestamp(tx.backend(), since)));
     }
     if let Some(until) = filter.until {
-        q.and_where(Expr::col(a("at")).lt(timestamp(tx, until)));
+        q.and_where(Expr::col(a("at")).lt(timestamp(tx.backend(), until)));
     }
     if let Some(before) = filter.before_seq {
         q.and_where(Expr::col(a("seq")).lt(before));
@@ -217,7 +225,7 @@ pub async fn purge_before(tx: &mut Tx, cutoff: OffsetDateTime) -> Result<Option<
     let mut last = Query::select();
     last.from(a(TABLE))
         .columns(["seq", "hash"].map(a))
-        .and_where(Expr::col(a("at")).lt(timestamp(tx, cutoff)))
+        .and_where(Expr::col(a("at")).lt(timestamp(tx.backend(), cutoff)))
         .order_by(a("seq"), Order::Desc)
         .limit(1);
     let Some(row) = tx.fetch_optional(&last).await? else {
@@ -269,7 +277,7 @@ pub async fn nth_newest_since(
         .column(a("at"))
         .and_where(Expr::col(a("actor_id")).eq(tx.encode(FieldType::Id, &Value::Uuid(actor))))
         .and_where(Expr::col(a("action")).eq(action))
-        .and_where(Expr::col(a("at")).gte(timestamp(tx, since)))
+        .and_where(Expr::col(a("at")).gte(timestamp(tx.backend(), since)))
         .order_by(a("seq"), Order::Desc)
         .limit(1)
         .offset(u64::from(n.max(1) - 1));

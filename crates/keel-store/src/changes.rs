@@ -9,7 +9,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::db::{Backend, Tx};
+use crate::db::{Backend, Built, Tx, encode};
 use crate::error::{Result, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -73,26 +73,32 @@ pub async fn append(tx: &mut Tx, change: &NewChange) -> Result<()> {
 }
 
 pub async fn append_many(tx: &mut Tx, changes: &[NewChange]) -> Result<()> {
-    if changes.is_empty() {
-        return Ok(());
+    if let Some(stmt) = append_many_statement(tx.backend(), changes)? {
+        tx.run(stmt).await?;
     }
-    let backend = tx.backend();
+    Ok(())
+}
+
+/// `append_many`'s statement, built ahead (None for no changes).
+pub fn append_many_statement(backend: Backend, changes: &[NewChange]) -> Result<Option<Built>> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
     let mut q = Query::insert();
     q.into_table(Alias::new("change_log")).columns(COLUMNS.map(Alias::new));
     for c in changes {
         let row: Vec<SimpleExpr> = vec![
-            tx.encode(FieldType::Timestamp, &Value::Timestamp(c.at)).into(),
-            tx.encode(FieldType::Reference, &c.actor_id.map_or(Value::Null, Value::Uuid)).into(),
+            encode(backend, FieldType::Timestamp, &Value::Timestamp(c.at)).into(),
+            encode(backend, FieldType::Reference, &c.actor_id.map_or(Value::Null, Value::Uuid)).into(),
             c.entity.clone().into(),
-            tx.encode(FieldType::Id, &Value::Uuid(c.record_id)).into(),
+            encode(backend, FieldType::Id, &Value::Uuid(c.record_id)).into(),
             c.op.as_str().into(),
             json_value(backend, &c.diff).into(),
-            tx.encode(FieldType::Text, &c.request_id.clone().map_or(Value::Null, Value::Text)).into(),
+            encode(backend, FieldType::Text, &c.request_id.clone().map_or(Value::Null, Value::Text)).into(),
         ];
         q.values(row).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     }
-    tx.execute(&q).await?;
-    Ok(())
+    Ok(Some(crate::db::build(backend, &q)))
 }
 
 /// Entries with a sequence number above `after`, oldest first.

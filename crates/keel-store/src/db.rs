@@ -192,6 +192,22 @@ impl Db {
     }
 }
 
+/// A statement built ahead of running it: its SQL text and arguments. A bulk writer
+/// builds its next statements on one thread while the database runs the current ones.
+pub struct Built {
+    sql: String,
+    values: SqlxValues,
+}
+
+/// Build `stmt` for `backend`, to `Tx::run` later.
+pub fn build<S: SqlxBinder>(backend: Backend, stmt: &S) -> Built {
+    let (sql, values) = match backend {
+        Backend::Sqlite => stmt.build_sqlx(SqliteQueryBuilder),
+        Backend::Postgres => stmt.build_sqlx(PostgresQueryBuilder),
+    };
+    Built { sql, values }
+}
+
 /// A transaction on either backend; counts its statements into its `Db`'s counter.
 pub struct Tx {
     pub(crate) conn: TxConn,
@@ -240,6 +256,16 @@ impl Tx {
 
     pub async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64> {
         let (sql, values) = self.build(stmt);
+        Ok(match &mut self.conn {
+            TxConn::Sqlite(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
+            TxConn::Postgres(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
+        })
+    }
+
+    /// Run a statement `build` made (for this transaction's backend).
+    pub async fn run(&mut self, stmt: Built) -> Result<u64> {
+        self.count_statement();
+        let Built { sql, values } = stmt;
         Ok(match &mut self.conn {
             TxConn::Sqlite(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
             TxConn::Postgres(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),

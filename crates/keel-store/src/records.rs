@@ -12,7 +12,7 @@ use sea_query::{
 };
 use uuid::Uuid;
 
-use crate::db::{Backend, Row, Tx};
+use crate::db::{Backend, Built, Row, Tx};
 use crate::error::{Result, StoreError};
 use crate::search;
 
@@ -48,18 +48,30 @@ pub async fn insert(tx: &mut Tx, entity: &EntityDef, record: &Record) -> Result<
 
 /// Multi-row insert (the bulk loader sends a few hundred rows per statement).
 pub async fn insert_many<R: std::borrow::Borrow<Record>>(tx: &mut Tx, entity: &EntityDef, records: &[R]) -> Result<()> {
+    if let Some(stmt) = insert_many_statement(tx.backend(), entity, records)? {
+        tx.run(stmt).await?;
+    }
+    Ok(())
+}
+
+/// `insert_many`'s statement, built ahead (None for no records).
+pub fn insert_many_statement<R: std::borrow::Borrow<Record>>(
+    backend: Backend,
+    entity: &EntityDef,
+    records: &[R],
+) -> Result<Option<Built>> {
     if records.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let mut q = Query::insert();
     q.into_table(table(entity)).columns(entity.fields.iter().map(|f| col(&f.name)));
     for r in records {
         let r: &Record = r.borrow();
-        let values: Vec<SimpleExpr> = entity.fields.iter().map(|f| tx.encode(f.ty, r.get(&f.name)).into()).collect();
+        let values: Vec<SimpleExpr> =
+            entity.fields.iter().map(|f| crate::db::encode(backend, f.ty, r.get(&f.name)).into()).collect();
         q.values(values).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     }
-    tx.execute(&q).await?;
-    Ok(())
+    Ok(Some(crate::db::build(backend, &q)))
 }
 
 /// Refresh the planner's statistics for `entity`'s table (PostgreSQL's ANALYZE; SQLite

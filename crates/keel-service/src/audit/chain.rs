@@ -70,8 +70,20 @@ const FORMAT_VERSION: u8 = 1;
 
 /// The entry's canonical serialisation (everything but `prev_hash` and `hash`).
 pub fn canonical(e: &AuditEntry) -> String {
+    let mut out = canonical_head(e.seq);
+    out.push_str(&canonical_tail(e));
+    out
+}
+
+/// The canonical form up to and including the comma after `seq`.
+fn canonical_head(seq: i64) -> String {
+    format!("[{FORMAT_VERSION},{seq},")
+}
+
+/// The canonical form after `seq`'s comma: all of it that does not depend on the
+/// entry's place in the chain, so it can be made before the entry is numbered.
+pub fn canonical_tail(e: &AuditEntry) -> String {
     let mut out = String::with_capacity(256);
-    let _ = write!(out, "[{FORMAT_VERSION},{},", e.seq);
     write_str(&mut out, &format_timestamp(e.at));
     out.push(',');
     write_opt(&mut out, e.actor_id.map(|u| u.to_string()).as_deref());
@@ -93,9 +105,15 @@ pub fn canonical(e: &AuditEntry) -> String {
 
 /// `hash` for an entry whose `prev_hash` is set.
 pub fn entry_hash(e: &AuditEntry) -> String {
+    hash_of(&e.prev_hash, e.seq, &canonical_tail(e))
+}
+
+/// `hash` for the entry numbered `seq` after `prev_hash`, from its `canonical_tail`.
+pub fn hash_of(prev_hash: &str, seq: i64, tail: &str) -> String {
     let mut h = Sha256::new();
-    h.update(e.prev_hash.as_bytes());
-    h.update(canonical(e).as_bytes());
+    h.update(prev_hash.as_bytes());
+    h.update(canonical_head(seq).as_bytes());
+    h.update(tail.as_bytes());
     hex::encode(h.finalize())
 }
 

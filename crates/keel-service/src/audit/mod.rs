@@ -188,31 +188,55 @@ fn chained(
     at: OffsetDateTime,
     events: Vec<Event<'_>>,
 ) -> Vec<AuditEntry> {
+    chain(head, unchained(source, at, events))
+}
+
+/// An entry made ahead of the write that appends it: everything but its place in the
+/// chain (`seq`, `prev_hash`, `hash`), with the canonical bytes that do not depend on
+/// that place already made. Chaining it is then one hash.
+pub(crate) struct Unchained {
+    entry: AuditEntry,
+    tail: String,
+}
+
+fn unchained(source: Source<'_>, at: OffsetDateTime, events: Vec<Event<'_>>) -> Vec<Unchained> {
     // Both databases keep microseconds; hash exactly what will be read back.
     let at = keel_domain::value::truncate_to_micros(at.to_offset(time::UtcOffset::UTC));
+    events
+        .into_iter()
+        .map(|event| {
+            let entry = AuditEntry {
+                seq: 0,
+                at,
+                actor_id: source.actor_id,
+                action: event.action.as_str().to_string(),
+                entity: event.entity.map(str::to_string),
+                record_id: event.record_id,
+                details: event.details,
+                ip: source.ip.map(str::to_string),
+                user_agent: source.user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
+                request_id: source.request_id.map(str::to_string),
+                prev_hash: String::new(),
+                hash: String::new(),
+            };
+            let tail = chain::canonical_tail(&entry);
+            Unchained { entry, tail }
+        })
+        .collect()
+}
+
+/// Number `entries` and chain them after `head` (None when the log is empty).
+pub(crate) fn chain(head: Option<(i64, String)>, entries: Vec<Unchained>) -> Vec<AuditEntry> {
     let (mut seq, mut prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
-    let mut entries = Vec::with_capacity(events.len());
-    for event in events {
+    let mut out = Vec::with_capacity(entries.len());
+    for Unchained { mut entry, tail } in entries {
         seq += 1;
-        let mut entry = AuditEntry {
-            seq,
-            at,
-            actor_id: source.actor_id,
-            action: event.action.as_str().to_string(),
-            entity: event.entity.map(str::to_string),
-            record_id: event.record_id,
-            details: event.details,
-            ip: source.ip.map(str::to_string),
-            user_agent: source.user_agent.map(|ua| ua.chars().take(MAX_USER_AGENT).collect()),
-            request_id: source.request_id.map(str::to_string),
-            prev_hash,
-            hash: String::new(),
-        };
-        entry.hash = chain::entry_hash(&entry);
-        prev_hash = entry.hash.clone();
-        entries.push(entry);
+        entry.seq = seq;
+        entry.hash = chain::hash_of(&prev_hash, seq, &tail);
+        entry.prev_hash = std::mem::replace(&mut prev_hash, entry.hash.clone());
+        out.push(entry);
     }
-    entries
+    out
 }
 
 /// The audit entry for a record change: the change log's entry, its diff as `details.diff`.
@@ -232,14 +256,10 @@ pub(crate) async fn head(tx: &mut Tx) -> Result<Option<(i64, String)>, ServiceEr
     Ok(store::head(tx).await?)
 }
 
-/// The audit entries for many record changes at once (a batch write), chained after
-/// `head`: an entry per change as `record_changed` would write, built without touching
-/// the database so a batch can build them while its rows are being inserted.
-pub(crate) fn records_changed_entries(
-    head: Option<(i64, String)>,
-    ctx: &Ctx,
-    changes: &[NewChange],
-) -> Vec<AuditEntry> {
+/// The audit entries for many record changes at once (a batch write), as
+/// `record_changed` would write them, made before their place in the chain is known so
+/// that a batch can make them outside its write transaction (see `chain`).
+pub(crate) fn records_changed_unchained(ctx: &Ctx, changes: &[NewChange]) -> Vec<Unchained> {
     let Some(at) = changes.first().map(|c| c.at) else {
         return Vec::new();
     };
@@ -252,12 +272,7 @@ pub(crate) fn records_changed_entries(
             details: json!({ "diff": c.diff }),
         })
         .collect();
-    chained(head, Source::of(ctx), at, events)
-}
-
-/// Insert entries `records_changed_entries` built.
-pub(crate) async fn insert(tx: &mut Tx, entries: &[AuditEntry]) -> Result<(), ServiceError> {
-    Ok(store::insert(tx, entries).await?)
+    unchained(Source::of(ctx), at, events)
 }
 
 /// The demo loader writes up to thousands of records per call; one summary entry per

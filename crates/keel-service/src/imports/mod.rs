@@ -4,12 +4,14 @@
 //! The guarantee ("never half-applied without a report"): an import first reads the
 //! whole file as a dry run — every row through the same checks as the write — and
 //! refuses to start if any row fails (status `rejected`, nothing written). It then
-//! writes batches of `batch_size` rows, each batch in one transaction with its records'
-//! change-log and audit entries and the import's progress (counts, `next_row`). If a
-//! batch still fails (someone changed the data in between, the database went away), the
-//! import stops as `failed`: rows before `next_row` are in, none from it on, and running
-//! it again with `resume_from = next_row` finishes it. `all_or_nothing` writes the whole
-//! file in one transaction instead (on SQLite it holds the write lock throughout).
+//! checks again and writes in batches of `batch_size` rows, each with its records'
+//! change-log and audit entries and the import's progress (counts, `next_row`), in the
+//! same transaction. A transaction holds one batch, or several (up to 20,000 rows or
+//! about a second) when the checking runs ahead of the writing. If a batch still fails
+//! (someone changed the data in between, the database went away), the import stops as
+//! `failed`: rows before `next_row` are in, none from it on, and running it again with
+//! `resume_from = next_row` finishes it. `all_or_nothing` writes the whole file in one
+//! transaction instead (on SQLite it holds the write lock throughout).
 //!
 //! - `reader`: bytes → rows (encoding, separator, quoting), streaming.
 //! - `resolve`: companies, owners and contacts by name/domain/email; update keys.
@@ -44,7 +46,7 @@ pub use run::Progress;
 pub const PREVIEW_ROWS: usize = 20;
 /// Row errors kept in a report and in the `imports` table (all are counted).
 pub const MAX_REPORTED_ERRORS: usize = 1000;
-/// Rows per transaction unless asked otherwise.
+/// Rows per batch (checked together, written in one transaction) unless asked otherwise.
 pub const DEFAULT_BATCH_SIZE: usize = 5000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -17,7 +17,8 @@ use keel_domain::validate::{WriteContext, prepare_write};
 use keel_domain::value::Value;
 use keel_domain::{EntityDef, FieldErrors, Record};
 use keel_store::changes::{self, ChangeOp, NewChange};
-use keel_store::{Tx, records};
+use keel_store::db::Built;
+use keel_store::{Backend, Tx, records};
 use serde_json::{Map, Value as Json};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -187,47 +188,16 @@ impl Service {
     }
 
     /// Write checked rows with their change-log and audit entries, inside `tx`.
-    ///
-    /// The rows' statements run on the database's side (SQLite's worker thread, or the
-    /// PostgreSQL server) while this task builds the diffs and the hash-chained audit
-    /// entries: the two halves took about the same time, one after the other, before.
     pub(crate) async fn write_batch(
         &self,
         tx: &mut Tx,
         ctx: &Ctx,
         entity: &EntityDef,
-        ready: &[(u64, Prepared)],
+        ready: Vec<(u64, Prepared)>,
         now: OffsetDateTime,
     ) -> Result<BatchCounts, ServiceError> {
-        let mut counts = BatchCounts::default();
-        let mut creates = Vec::new();
-        let mut updates = Vec::new();
-        for (_, p) in ready {
-            match p {
-                Prepared::Create(r) => creates.push(r),
-                Prepared::Update { before, after } => {
-                    let mut after = (**after).clone();
-                    after.set("updated_at", Value::Timestamp(now));
-                    after.set("version", Value::Int(before.version() + 1));
-                    updates.push((before.as_ref(), after));
-                }
-                Prepared::Unchanged(_) => counts.unchanged += 1,
-            }
-        }
-        counts.created = creates.len() as u64;
-        counts.updated = updates.len() as u64;
-        let head = crate::audit::head(tx).await?;
-        let (written, entries) = tokio::join!(
-            write_rows(tx, entity, &creates, &updates),
-            log_entries(ctx, entity, ready, &updates, now, head),
-        );
-        written?;
-        let (log, audit) = entries?;
-        for chunk in log.chunks(INSERT_CHUNK) {
-            changes::append_many(tx, chunk).await?;
-        }
-        crate::audit::insert(tx, &audit).await?;
-        Ok(counts)
+        let batch = BatchWrite::new(tx.backend(), ctx, entity, ready, now)?;
+        batch.write(tx, entity).await
     }
 
     /// Create and update many records at once, all or none: a batch with any refused row
@@ -252,75 +222,104 @@ impl Service {
             }
             return Err(errors.into());
         }
-        let counts = self.write_batch(&mut tx, ctx, entity, &checked.ready, wc.now).await?;
+        let counts = self.write_batch(&mut tx, ctx, entity, checked.ready, wc.now).await?;
         tx.commit().await?;
         Ok(counts)
     }
 }
 
-/// Insert the created records and update the changed ones.
-async fn write_rows(
-    tx: &mut Tx,
-    entity: &EntityDef,
-    creates: &[&Record],
-    updates: &[(&Record, Record)],
-) -> Result<(), ServiceError> {
-    for chunk in creates.chunks(INSERT_CHUNK) {
-        records::insert_many(tx, entity, chunk).await?;
-    }
-    for (before, after) in updates {
-        let id = before.id().ok_or(ServiceError::NotFound)?;
-        let fields = diff::changed_fields(entity, before, after);
-        if !records::update(tx, entity, id, before.version(), &fields).await? {
-            let current = records::get(tx, entity, id, &RowScope::All).await?.map_or(0, |r| r.version());
-            return Err(ServiceError::PreconditionFailed { expected: before.version(), current });
-        }
-    }
-    Ok(())
+/// Checked rows made ready to write: the INSERT statements of the new rows and of
+/// their change-log entries, built; the updated rows; and the audit entries, all but
+/// their place in the hash chain. Making it is CPU work only, so an import makes batch
+/// N+1's while batch N is being written, and the write is then mostly the database's.
+pub(crate) struct BatchWrite {
+    inserts: Vec<Built>,
+    /// (before, after) with `after`'s new version and `updated_at`.
+    updates: Vec<(Record, Record)>,
+    log: Vec<Built>,
+    audit: Vec<crate::audit::Unchained>,
+    counts: BatchCounts,
 }
 
-/// Rows between two yields of `log_entries`: small enough that the database side never
-/// waits long for its next statement, large enough that yielding costs nothing.
-const YIELD_EVERY: usize = 250;
-
-/// The change-log entries of `ready` (in its order; `updates` holds the updated rows'
-/// new versions in the same order) and their audit entries chained after `head`. Pure
-/// CPU work that yields now and then, so that `write_batch`'s `join!` keeps sending the
-/// rows' statements while it runs.
-async fn log_entries(
-    ctx: &Ctx,
-    entity: &EntityDef,
-    ready: &[(u64, Prepared)],
-    updates: &[(&Record, Record)],
-    now: OffsetDateTime,
-    head: Option<(i64, String)>,
-) -> Result<(Vec<NewChange>, Vec<keel_store::audit::AuditEntry>), ServiceError> {
-    let mut log = Vec::with_capacity(ready.len());
-    let mut updated = updates.iter();
-    for (i, (_, p)) in ready.iter().enumerate() {
-        match p {
-            Prepared::Create(r) => log.push(change(ctx, entity, ChangeOp::Create, now, None, r)?),
-            Prepared::Update { .. } => {
-                let (before, after) =
-                    updated.next().ok_or_else(|| ServiceError::Internal("an update without its new version".into()))?;
-                log.push(change(ctx, entity, ChangeOp::Update, now, Some(before), after)?);
+impl BatchWrite {
+    pub(crate) fn new(
+        backend: Backend,
+        ctx: &Ctx,
+        entity: &EntityDef,
+        ready: Vec<(u64, Prepared)>,
+        now: OffsetDateTime,
+    ) -> Result<BatchWrite, ServiceError> {
+        let mut counts = BatchCounts::default();
+        let mut creates = Vec::new();
+        let mut updates = Vec::new();
+        let mut log = Vec::with_capacity(ready.len());
+        for (_, p) in ready {
+            match p {
+                Prepared::Create(r) => {
+                    log.push(change(ctx, entity, ChangeOp::Create, now, None, &r)?);
+                    creates.push(r);
+                }
+                Prepared::Update { before, mut after } => {
+                    after.set("updated_at", Value::Timestamp(now));
+                    after.set("version", Value::Int(before.version() + 1));
+                    log.push(change(ctx, entity, ChangeOp::Update, now, Some(&before), &after)?);
+                    updates.push((*before, *after));
+                }
+                Prepared::Unchanged(_) => counts.unchanged += 1,
             }
-            Prepared::Unchanged(_) => {}
         }
-        if i % YIELD_EVERY == YIELD_EVERY - 1 {
-            tokio::task::yield_now().await;
+        counts.created = creates.len() as u64;
+        counts.updated = updates.len() as u64;
+        let audit = crate::audit::records_changed_unchained(ctx, &log);
+        let mut inserts = Vec::new();
+        for chunk in creates.chunks(INSERT_CHUNK) {
+            inserts.extend(records::insert_many_statement(backend, entity, chunk)?);
         }
+        let mut log_inserts = Vec::new();
+        for chunk in log.chunks(INSERT_CHUNK) {
+            log_inserts.extend(changes::append_many_statement(backend, chunk)?);
+        }
+        Ok(BatchWrite { inserts, updates, log: log_inserts, audit, counts })
     }
-    // The audit entries (a hash each, the costlier half) chunk by chunk, each chunk
-    // chained to the previous one's last entry.
-    let mut audit: Vec<keel_store::audit::AuditEntry> = Vec::with_capacity(log.len());
-    let mut head = head;
-    for chunk in log.chunks(YIELD_EVERY) {
-        audit.extend(crate::audit::records_changed_entries(head, ctx, chunk));
-        head = audit.last().map(|e| (e.seq, e.hash.clone()));
-        tokio::task::yield_now().await;
+
+    /// Rows to insert or update.
+    pub(crate) fn len(&self) -> usize {
+        (self.counts.created + self.counts.updated) as usize
     }
-    Ok((log, audit))
+
+    /// Rows, change-log entries, then the audit entries chained after the log's head
+    /// (read here, inside the write transaction, which keeps it current). The audit
+    /// entries are chained and their statements built while the database runs the
+    /// rows' and change log's statements.
+    pub(crate) async fn write(self, tx: &mut Tx, entity: &EntityDef) -> Result<BatchCounts, ServiceError> {
+        let BatchWrite { inserts, updates, log, audit, counts } = self;
+        let head = crate::audit::head(tx).await?;
+        let backend = tx.backend();
+        let rows = async {
+            for stmt in inserts {
+                tx.run(stmt).await?;
+            }
+            for (before, after) in &updates {
+                let id = before.id().ok_or(ServiceError::NotFound)?;
+                let fields = diff::changed_fields(entity, before, after);
+                if !records::update(tx, entity, id, before.version(), &fields).await? {
+                    let current = records::get(tx, entity, id, &RowScope::All).await?.map_or(0, |r| r.version());
+                    return Err(ServiceError::PreconditionFailed { expected: before.version(), current });
+                }
+            }
+            for stmt in log {
+                tx.run(stmt).await?;
+            }
+            Ok::<(), ServiceError>(())
+        };
+        let chained = async { keel_store::audit::insert_statements(backend, &crate::audit::chain(head, audit)) };
+        let (written, audit) = tokio::join!(rows, chained);
+        written?;
+        for stmt in audit? {
+            tx.run(stmt).await?;
+        }
+        Ok(counts)
+    }
 }
 
 fn change(

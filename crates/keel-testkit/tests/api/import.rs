@@ -315,8 +315,8 @@ async fn missing_companies_are_created_when_asked(app: &TestApp) {
 }
 both_backends!(missing_companies_are_created_when_asked);
 
-/// A batch larger than the write path's chunks (its audit entries are hashed a chunk at a
-/// time while the rows are inserted): every record gets its own entry and the chain holds.
+/// A batch larger than the write path's chunks (its audit entries are chained while the
+/// rows are inserted): every record gets its own entry and the chain holds.
 async fn a_large_batch_keeps_one_audit_entry_per_record_and_the_chain(app: &TestApp) {
     let mut csv = String::from("name,domain\n");
     for i in 0..1234 {
@@ -346,6 +346,36 @@ async fn a_large_batch_keeps_one_audit_entry_per_record_and_the_chain(app: &Test
     assert_eq!(verify.body["ok"], true, "{}", verify.text);
 }
 both_backends!(a_large_batch_keeps_one_audit_entry_per_record_and_the_chain);
+
+/// Many small batches: each is checked while the one before it is written (and several
+/// may share a transaction). Companies a batch creates are named again by later
+/// batches, before they are committed; each is made once and every row links to it.
+async fn batches_are_checked_while_earlier_ones_are_written(app: &TestApp) {
+    let mut csv = String::from("First Name,Last Name,Email,Company\n");
+    for i in 0..60 {
+        csv.push_str(&format!("P{i},Batch,p{i}@batches.example,Company {}\n", i % 7));
+    }
+    let r = imported(&app.admin, "entity=contacts&create_missing_companies=true&batch_size=4", csv).await;
+    assert_eq!(
+        (r["created"].as_u64(), r["companies_created"].as_u64(), r["next_row"].clone()),
+        (Some(60), Some(7), Value::Null),
+        "{r}"
+    );
+    let companies = all(&app.admin, "companies", "sort=name").await;
+    let names: Vec<&str> = companies.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, (0..7).map(|i| format!("Company {i}")).collect::<Vec<_>>(), "each company made once");
+    for (i, company) in companies.iter().enumerate() {
+        let id = company["id"].as_str().expect("id");
+        let linked = all(&app.admin, "contacts", &format!("company_id={id}")).await;
+        let expected = (0..60).filter(|n| n % 7 == i).count();
+        assert_eq!(linked.len(), expected, "contacts of {}", company["name"]);
+    }
+    let created = app.admin.get("/api/v1/audit?action=record.created&entity=contacts&limit=100").await;
+    assert_eq!(created.body["data"].as_array().map(Vec::len), Some(60), "{}", created.text);
+    let verify = app.admin.get("/api/v1/audit/verify").await;
+    assert_eq!(verify.body["ok"], true, "{}", verify.text);
+}
+both_backends!(batches_are_checked_while_earlier_ones_are_written);
 
 async fn a_rep_imports_only_what_they_may_write(app: &TestApp) {
     let team = app.team("Reps").await;

@@ -44,7 +44,7 @@ pub struct ImportArgs {
     /// Skip data rows before this one (what a failed import reported as next_row).
     #[arg(long)]
     resume_from: Option<u64>,
-    /// Rows per transaction.
+    /// Rows checked and written together (a transaction holds one or more batches).
     #[arg(long, default_value_t = keel_service::imports::DEFAULT_BATCH_SIZE)]
     batch_size: usize,
     /// Write the whole file in one transaction.
