@@ -85,13 +85,6 @@ pub struct PurgedPrefix {
     pub last_hash: String,
 }
 
-fn json_value(backend: Backend, v: &serde_json::Value) -> sea_query::Value {
-    match backend {
-        Backend::Sqlite => sea_query::Value::String(Some(Box::new(v.to_string()))),
-        Backend::Postgres => sea_query::Value::Json(Some(Box::new(v.clone()))),
-    }
-}
-
 fn opt_uuid(backend: Backend, id: Option<Uuid>) -> SimpleExpr {
     encode(backend, FieldType::Id, &id.map_or(Value::Null, Value::Uuid)).into()
 }
@@ -114,21 +107,26 @@ pub async fn head(tx: &mut Tx) -> Result<Option<(i64, String)>> {
     }
 }
 
-/// Insert rows whose `seq`, `prev_hash` and `hash` the caller has already chained.
-pub async fn insert(tx: &mut Tx, entries: &[AuditEntry]) -> Result<()> {
-    for stmt in insert_statements(tx.backend(), entries)? {
+/// Insert rows whose `seq`, `prev_hash` and `hash` the caller has already chained;
+/// `details_json[i]` is entry i's `details` as JSON text (the entries' own `details` are
+/// not read: a bulk writer keeps the text, a fraction of the value tree's memory).
+pub async fn insert(tx: &mut Tx, entries: &[AuditEntry], details_json: &[String]) -> Result<()> {
+    for stmt in insert_statements(tx.backend(), entries, details_json)? {
         tx.run(stmt).await?;
     }
     Ok(())
 }
 
 /// `insert`'s statements, built ahead.
-pub fn insert_statements(backend: Backend, entries: &[AuditEntry]) -> Result<Vec<Built>> {
+pub fn insert_statements(backend: Backend, entries: &[AuditEntry], details_json: &[String]) -> Result<Vec<Built>> {
+    if entries.len() != details_json.len() {
+        return Err(StoreError::Corrupt("audit entries and their details do not match".into()));
+    }
     let mut out = Vec::new();
-    for chunk in entries.chunks(INSERT_CHUNK) {
+    for (chunk, details) in entries.chunks(INSERT_CHUNK).zip(details_json.chunks(INSERT_CHUNK)) {
         let mut q = Query::insert();
         q.into_table(a(TABLE)).columns(COLUMNS.map(a));
-        for e in chunk {
+        for (e, details) in chunk.iter().zip(details) {
             let row: Vec<SimpleExpr> = vec![
                 e.seq.into(),
                 timestamp(backend, e.at).into(),
@@ -136,7 +134,7 @@ pub fn insert_statements(backend: Backend, entries: &[AuditEntry]) -> Result<Vec
                 e.action.clone().into(),
                 opt_text(backend, e.entity.as_ref()),
                 opt_uuid(backend, e.record_id),
-                json_value(backend, &e.details).into(),
+                json_text(backend, details),
                 opt_text(backend, e.ip.as_ref()),
                 opt_text(backend, e.user_agent.as_ref()),
                 opt_text(backend, e.request_id.as_ref()),
@@ -148,6 +146,15 @@ pub fn insert_statements(backend: Backend, entries: &[AuditEntry]) -> Result<Vec
         out.push(crate::db::build(backend, &q));
     }
     Ok(out)
+}
+
+/// JSON text for a JSON column: SQLite keeps the text; PostgreSQL's JSONB takes it cast.
+fn json_text(backend: Backend, json: &str) -> SimpleExpr {
+    let text = SimpleExpr::from(json.to_string());
+    match backend {
+        Backend::Sqlite => text,
+        Backend::Postgres => text.cast_as(a("jsonb")),
+    }
 }
 
 fn decode(r: &Row) -> Result<AuditEntry> {

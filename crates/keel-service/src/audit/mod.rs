@@ -174,29 +174,23 @@ async fn append_after(
     at: OffsetDateTime,
     events: Vec<Event<'_>>,
 ) -> Result<(), ServiceError> {
-    let entries = chained(head, source, at, events);
-    if !entries.is_empty() {
-        store::insert(tx, &entries).await?;
+    let chained = chain(head, unchained(source, at, events));
+    for stmt in chained.statements(tx.backend())? {
+        tx.run(stmt).await?;
     }
     Ok(())
 }
 
-/// The entries for `events`, numbered and hash-chained after `head`, ready to insert.
-fn chained(
-    head: Option<(i64, String)>,
-    source: Source<'_>,
-    at: OffsetDateTime,
-    events: Vec<Event<'_>>,
-) -> Vec<AuditEntry> {
-    chain(head, unchained(source, at, events))
-}
-
 /// An entry made ahead of the write that appends it: everything but its place in the
 /// chain (`seq`, `prev_hash`, `hash`), with the canonical bytes that do not depend on
-/// that place already made. Chaining it is then one hash.
+/// that place already made, and its details as JSON text (the entry's own `details` is
+/// left null: the text is what gets written, at a fraction of the value tree's memory,
+/// which matters for an import holding a few thousand of these per batch in flight).
+/// Chaining it is then one hash.
 pub(crate) struct Unchained {
     entry: AuditEntry,
     tail: String,
+    details_json: String,
 }
 
 fn unchained(source: Source<'_>, at: OffsetDateTime, events: Vec<Event<'_>>) -> Vec<Unchained> {
@@ -205,7 +199,7 @@ fn unchained(source: Source<'_>, at: OffsetDateTime, events: Vec<Event<'_>>) -> 
     events
         .into_iter()
         .map(|event| {
-            let entry = AuditEntry {
+            let mut entry = AuditEntry {
                 seq: 0,
                 at,
                 actor_id: source.actor_id,
@@ -220,21 +214,37 @@ fn unchained(source: Source<'_>, at: OffsetDateTime, events: Vec<Event<'_>>) -> 
                 hash: String::new(),
             };
             let tail = chain::canonical_tail(&entry);
-            Unchained { entry, tail }
+            let details_json = std::mem::take(&mut entry.details).to_string();
+            Unchained { entry, tail, details_json }
         })
         .collect()
 }
 
+/// Entries numbered and chained after `head` (None when the log is empty), ready to
+/// insert: the entries and their details as JSON text, in the same order.
+pub(crate) struct Chained {
+    entries: Vec<AuditEntry>,
+    details_json: Vec<String>,
+}
+
+impl Chained {
+    pub(crate) fn statements(&self, backend: keel_store::Backend) -> Result<Vec<keel_store::db::Built>, ServiceError> {
+        Ok(store::insert_statements(backend, &self.entries, &self.details_json)?)
+    }
+}
+
 /// Number `entries` and chain them after `head` (None when the log is empty).
-pub(crate) fn chain(head: Option<(i64, String)>, entries: Vec<Unchained>) -> Vec<AuditEntry> {
+pub(crate) fn chain(head: Option<(i64, String)>, entries: Vec<Unchained>) -> Chained {
     let (mut seq, mut prev_hash) = head.unwrap_or_else(|| (0, GENESIS_HASH.to_string()));
-    let mut out = Vec::with_capacity(entries.len());
-    for Unchained { mut entry, tail } in entries {
+    let mut out =
+        Chained { entries: Vec::with_capacity(entries.len()), details_json: Vec::with_capacity(entries.len()) };
+    for Unchained { mut entry, tail, details_json } in entries {
         seq += 1;
         entry.seq = seq;
         entry.hash = chain::hash_of(&prev_hash, seq, &tail);
         entry.prev_hash = std::mem::replace(&mut prev_hash, entry.hash.clone());
-        out.push(entry);
+        out.entries.push(entry);
+        out.details_json.push(details_json);
     }
     out
 }

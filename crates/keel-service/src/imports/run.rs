@@ -588,6 +588,12 @@ impl<'a> Importer<'a> {
                     stopped_at = Some(first_row);
                     break;
                 }
+                // Wait for room before making the write ready: a made batch holds its
+                // statements and audit entries (~10 KB a row), and two in flight (one
+                // queued, one being written) are enough to keep the writer busy.
+                let Ok(slot) = jobs.reserve().await else {
+                    break; // the writer failed; its error is the pass's
+                };
                 let now = self.write_context().now;
                 let job = WriteJob {
                     companies: BatchWrite::new(backend, self.ctx, companies, checked.companies, now)?,
@@ -595,9 +601,7 @@ impl<'a> Importer<'a> {
                     rows: tally.rows,
                     skipped: tally.skipped,
                 };
-                if jobs.send(job).await.is_err() {
-                    break; // the writer failed; its error is the pass's
-                }
+                slot.send(job);
                 continue;
             }
             tally.companies_created += checked.companies.len() as u64;

@@ -312,7 +312,7 @@ impl BatchWrite {
             }
             Ok::<(), ServiceError>(())
         };
-        let chained = async { keel_store::audit::insert_statements(backend, &crate::audit::chain(head, audit)) };
+        let chained = async { crate::audit::chain(head, audit).statements(backend) };
         let (written, audit) = tokio::join!(rows, chained);
         written?;
         for stmt in audit? {
