@@ -91,7 +91,7 @@ pub(super) fn paths(paths: &mut Map<String, Value>) {
         query("create_missing_companies", flag(), "Contacts and deals: create the companies they name that do not exist (or the caller cannot see)."),
         query("file_name", string(), "Recorded with the import."),
         query("resume_from", json!({ "type": "integer", "minimum": 1 }), "Skip data rows before this one: the `next_row` of a failed import."),
-        query("batch_size", json!({ "type": "integer", "minimum": 1, "maximum": 5000, "default": 5000 }), "Rows per transaction."),
+        query("batch_size", json!({ "type": "integer", "minimum": 1, "maximum": 5000, "default": 5000 }), "Rows checked and written together (a transaction holds one batch, or several while the check runs ahead)."),
         query("all_or_nothing", flag(), "Write the whole file in one transaction instead of one per batch."),
         query("wait", flag(), "Import within the request and answer with the report (201/409/422) instead of 202."),
     ]);
