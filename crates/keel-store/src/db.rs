@@ -248,18 +248,12 @@ impl Tx {
 
     fn build<S: SqlxBinder>(&self, stmt: &S) -> (String, SqlxValues) {
         self.count_statement();
-        match self.conn {
-            TxConn::Sqlite(_) => stmt.build_sqlx(SqliteQueryBuilder),
-            TxConn::Postgres(_) => stmt.build_sqlx(PostgresQueryBuilder),
-        }
+        let Built { sql, values } = build(self.backend(), stmt);
+        (sql, values)
     }
 
     pub async fn execute<S: SqlxBinder>(&mut self, stmt: &S) -> Result<u64> {
-        let (sql, values) = self.build(stmt);
-        Ok(match &mut self.conn {
-            TxConn::Sqlite(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
-            TxConn::Postgres(t) => sqlx::query_with(&sql, values).execute(&mut **t).await?.rows_affected(),
-        })
+        self.run(build(self.backend(), stmt)).await
     }
 
     /// Run a statement `build` made (for this transaction's backend).
